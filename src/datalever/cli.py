@@ -1,0 +1,37 @@
+"""The `datalever` command: a thin shell that mounts each part's own commands."""
+
+from __future__ import annotations
+
+import typer
+
+from datalever import __version__
+from datalever.flows.cli import register as register_flows
+from datalever.service.cli import register as register_service
+from datalever.service.stipends_cli import register as register_stipends
+from datalever.sim.cli import register as register_sim
+
+app = typer.Typer(
+    name="datalever",
+    help="A credit economy for AI use: ledger service, ecosystem simulator and data-flow tools.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"datalever {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """datalever: give the people whose data built generative AI a real share of it."""
+
+
+register_service(app)
+register_stipends(app)
+register_sim(app)
+register_flows(app)

@@ -1,0 +1,32 @@
+"""The credit policy as pure rules, shared by the ledger service and the simulator.
+
+Everything here is side-effect free, accepts scalars or NumPy arrays, and imports nothing else from
+datalever: the live service and the simulator must run exactly the same rules.
+"""
+
+from datalever.economy.config import ConfigError, StrictModel, load_toml
+from datalever.economy.feedback import feedback_reward, reputation_after
+from datalever.economy.grants import allowance_due, expires_at, expiry_month_index, month_index, months_of_validity
+from datalever.economy.money import credits_to_cents
+from datalever.economy.policy import Expiry, Policy, load_policy
+from datalever.economy.pricing import next_session_position, query_price, session_total_price
+
+__all__ = [
+    "ConfigError",
+    "Expiry",
+    "Policy",
+    "StrictModel",
+    "allowance_due",
+    "credits_to_cents",
+    "expires_at",
+    "expiry_month_index",
+    "feedback_reward",
+    "load_policy",
+    "load_toml",
+    "month_index",
+    "months_of_validity",
+    "next_session_position",
+    "query_price",
+    "reputation_after",
+    "session_total_price",
+]

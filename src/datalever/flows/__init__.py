@@ -1,0 +1,1 @@
+"""Data-flow graph, withholding what-ifs, data-use preferences and the plural alignment score."""

@@ -1,0 +1,1 @@
+"""Streaming readers of real platform activity formats, yielding normalized contribution records."""

@@ -1,0 +1,1 @@
+"""Double-entry credit ledger: immutable balanced transfers between accounts, on SQLAlchemy."""

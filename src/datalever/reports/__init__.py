@@ -1,0 +1,1 @@
+"""Shared report building blocks: plots and self-contained HTML reports."""

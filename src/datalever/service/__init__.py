@@ -1,0 +1,1 @@
+"""The FastAPI service that runs the credit economy on the ledger."""
