@@ -1,0 +1,51 @@
+"""The FastAPI application factory: `create_app(settings)` builds one app bound to one database and policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import FastAPI
+
+from datalever import __version__
+from datalever.economy import load_policy
+from datalever.ledger import migrate
+from datalever.ledger.db import make_engine
+from datalever.ledger.posting import Ledger
+from datalever.ledger.types import utcnow
+from datalever.service import errors
+from datalever.service.auth import KeyCache
+from datalever.service.routes import ROUTERS
+from datalever.service.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    """A ready service: upgrades the schema (unless told not to), loads the policy, mounts every router."""
+    settings = settings or Settings()
+    policy = load_policy(settings.policy_path)
+    engine = make_engine(settings.database_url, pool_size=settings.pool_size)
+    if settings.auto_upgrade:
+        migrate.upgrade(engine)
+    app = FastAPI(
+        title="datalever credit ledger",
+        version=__version__,
+        description="A credit economy for AI use on a double-entry ledger. Every POST needs an Idempotency-Key.",
+    )
+    app.state.settings = settings
+    app.state.ledger = ledger = Ledger(engine, policy, clock)
+    ledger.system_accounts()  # cache the system account ids before any posting needs them
+    app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    errors.install(app, str(policy.fallback.url))
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn workers (`--factory`): settings come from DATALEVER_* environment variables."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,16 @@
+"""Every router of the service. To add one: create `routes/<name>.py` with `router = APIRouter(...)`,
+then add one line below. `create_app` mounts them in this order."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from datalever.service.routes import allowance, charges, grants, members, reports
+
+ROUTERS: list[APIRouter] = [
+    members.router,
+    charges.router,
+    grants.router,
+    allowance.router,
+    reports.router,
+]
