@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from datalever.economy import next_session_position, query_price
-from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting
+from datalever.ledger.batching import Batcher
+from datalever.ledger.posting import BatchItem, Idempotency, Ledger, Leg, Outcome, Posting, Work
 
 
-def charge_query(ledger: Ledger, idem: Idempotency, member_id: int, reference: str | None = None) -> Outcome:
-    """Charge one AI query at its session price; InsufficientCredits (nothing charged) if the member is short.
+def charge_work(ledger: Ledger, member_id: int, reference: str | None = None) -> Work:
+    """The posting of one charge: price from the member's session position, paid to the spend sink.
 
     The session position follows `next_session_position`: a query after an idle gap starts a new session.
     """
@@ -35,4 +36,28 @@ def charge_query(ledger: Ledger, idem: Idempotency, member_id: int, reference: s
             "charged_at": posting.now.isoformat(),
         }
 
+    return work
+
+
+def charge_query(
+    ledger: Ledger,
+    idem: Idempotency,
+    member_id: int,
+    reference: str | None = None,
+    batcher: Batcher | None = None,
+) -> Outcome:
+    """Charge one AI query; InsufficientCredits (nothing charged) if the member is short.
+
+    With a `batcher`, the charge shares a transaction with other concurrent charges (same effects).
+    """
+    work = charge_work(ledger, member_id, reference)
+    if batcher is not None:
+        return batcher.submit(BatchItem(idem, "query", work, member_id))
     return ledger.execute(idem, "query", work, member_id=member_id)
+
+
+async def charge_query_async(
+    ledger: Ledger, idem: Idempotency, member_id: int, batcher: Batcher, reference: str | None = None
+) -> Outcome:
+    """`charge_query` for the event loop: the request waits on the batch without holding a thread."""
+    return await batcher.submit_async(BatchItem(idem, "query", charge_work(ledger, member_id, reference), member_id))

@@ -25,12 +25,9 @@ def grant_credits(
     def work(posting: Posting) -> tuple[int, dict[str, Any]]:
         member = posting.lock_member(member_id)
         expiry = expires_at(expires, posting.now)
-        [transfer_id] = posting.post(
-            [Leg(ledger.issuance, member.account_id, amount, kind, source=source, expires_at=expiry)]
-        )
+        posting.post([Leg(ledger.issuance, member.account_id, amount, kind, source=source, expires_at=expiry)])
         return 201, {
             "operation_id": str(posting.operation_id),
-            "transfer_id": transfer_id,
             "member_id": member_id,
             "amount": amount,
             "source": source,

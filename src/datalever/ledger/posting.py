@@ -5,12 +5,18 @@
 1. claim the key (`INSERT ... ON CONFLICT DO NOTHING`); if it was already claimed, return the stored
    response (same request) or raise IdempotencyConflict (different request), with no second effect;
 2. run the caller's `work(posting)`, which locks what it spends from and calls `posting.post(legs)`;
-3. store the response on the operation row and commit. Any exception rolls everything back.
+3. write the planned lots and transfers, store the response on the operation row, and commit.
+   Any exception rolls everything back, the claim included.
 
-A multi-leg `post` applies all legs or none. Debiting a bounded account (a member) burns its lots in
-spend order: soonest `expires_at` first, ties by oldest lot, never-expiring lots last; lots already past
-their expiry are not spendable. Unbounded accounts (issuance source, spend and expiry sinks) are never
-read, locked or updated by a posting, so concurrent charges only contend on their own member's row.
+`Ledger.execute_batch` does the same for many operations in one transaction (the charge hot path: a few
+round trips shared by every charge in the batch); an operation that fails there is dropped from the batch
+alone and its claim removed, so each operation still has all of its effects or none.
+
+A multi-leg `post` applies all legs or none: it plans in memory and raises before recording anything.
+Debiting a bounded account (a member) burns its lots in spend order: soonest `expires_at` first, ties by
+oldest lot, never-expiring lots last; lots already past their expiry are not spendable. Unbounded accounts
+(issuance source, spend and expiry sinks) are never read, locked or updated by a posting, so concurrent
+charges only contend on their own member's row.
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -32,6 +39,7 @@ from datalever.ledger.errors import (
     IdempotencyConflict,
     InsufficientCredits,
     InvalidTransfer,
+    LedgerError,
     UnknownAccount,
     UnknownMember,
 )
@@ -39,6 +47,9 @@ from datalever.ledger.models import ACCOUNTS, LOTS, MEMBERS, OPERATIONS, TRANSFE
 from datalever.ledger.types import utcnow
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+_NEW_LOT_BASE = 2**62  # placeholder ids of lots created in this transaction (they sort after real lots)
+
+Work = Callable[["Posting"], tuple[int, dict[str, Any]]]
 
 
 def request_hash(*parts: Any) -> str:
@@ -87,6 +98,16 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class BatchItem:
+    """One operation of `Ledger.execute_batch`; its `work` may only use the Posting's methods."""
+
+    idem: Idempotency
+    kind: str
+    work: Work
+    member_id: int | None = None
+
+
+@dataclass(frozen=True)
 class MemberState:
     id: int
     account_id: int
@@ -125,39 +146,109 @@ def spend_order_key(lot_id: int, expires_at: datetime | None) -> tuple[bool, dat
 
 
 @dataclass
-class Posting:
-    """The open transaction of one operation. Only `post` changes lots and writes transfers."""
+class _Txn:
+    """What the operations of one transaction have locked, read and planned to write."""
 
     conn: Connection
-    operation_id: uuid.UUID
     now: datetime
     ledger: Ledger
+    locked: set[int] = field(default_factory=set)
+    members: dict[int, MemberState] = field(default_factory=dict)
+    open_lots: dict[int, list[_OpenLot]] = field(default_factory=dict)
+    new_lots: list[dict[str, Any]] = field(default_factory=list)
+    lot_deltas: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    transfers: list[dict[str, Any]] = field(default_factory=list)
+    member_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def snapshot(self) -> tuple[Any, ...]:
+        """Cheap copy of the planned state: postings replace lot lists and lots, they never mutate them."""
+        return (
+            dict(self.open_lots),
+            dict(self.members),
+            len(self.new_lots),
+            dict(self.lot_deltas),
+            len(self.transfers),
+            {member: dict(values) for member, values in self.member_updates.items()},
+        )
+
+    def restore(self, state: tuple[Any, ...]) -> None:
+        self.open_lots, self.members, new_lots, deltas, transfers, self.member_updates = state
+        del self.new_lots[new_lots:]
+        self.lot_deltas = defaultdict(int, deltas)
+        del self.transfers[transfers:]
+
+    def flush(self) -> None:
+        """Write everything planned: new lots, lot changes, transfers, member updates (a few statements)."""
+        conn = self.conn
+        real: dict[int, int] = {}
+        if self.new_lots:
+            rows = []
+            for index, lot in enumerate(self.new_lots):
+                temp = _NEW_LOT_BASE + index
+                rows.append({**lot, "remaining": lot["amount"] + self.lot_deltas.pop(temp, 0)})
+            ids = conn.execute(insert(LOTS).returning(LOTS.c.id, sort_by_parameter_order=True), rows).scalars()
+            real = {_NEW_LOT_BASE + index: int(lot_id) for index, lot_id in enumerate(ids)}
+        deltas = [{"lot_id": lot, "delta": delta} for lot, delta in sorted(self.lot_deltas.items()) if delta]
+        if deltas:
+            conn.execute(
+                update(LOTS)
+                .where(LOTS.c.id == bindparam("lot_id"))
+                .values(remaining=LOTS.c.remaining + bindparam("delta")),
+                deltas,
+            )
+        if self.transfers:
+            for row in self.transfers:
+                row["debit_lot_id"] = real.get(row["debit_lot_id"], row["debit_lot_id"])
+                row["credit_lot_id"] = real.get(row["credit_lot_id"], row["credit_lot_id"])
+            conn.execute(insert(TRANSFERS), self.transfers)
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for member_id, values in sorted(self.member_updates.items()):
+            by_columns[tuple(sorted(values))].append({"member_key": member_id, **values})
+        for columns, rows in by_columns.items():
+            conn.execute(
+                update(MEMBERS)
+                .where(MEMBERS.c.id == bindparam("member_key"))
+                .values({name: bindparam(name) for name in columns}),
+                rows,
+            )
+
+
+@dataclass
+class Posting:
+    """One operation inside an open transaction. Only `post` moves credits; writes happen at commit."""
+
+    txn: _Txn
+    operation_id: uuid.UUID
     member_id: int | None = None
-    _locked: set[int] = field(default_factory=set)
-    _open_lots: dict[int, list[_OpenLot]] = field(default_factory=dict)
+
+    @property
+    def conn(self) -> Connection:
+        return self.txn.conn
+
+    @property
+    def now(self) -> datetime:
+        return self.txn.now
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.txn.ledger
 
     def lock_member(self, member_id: int) -> MemberState:
         """Lock a member (its row and its account row) for the rest of the transaction and read its state."""
-        row = self.conn.execute(
-            select(
-                MEMBERS.c.id,
-                MEMBERS.c.account_id,
-                MEMBERS.c.reputation,
-                MEMBERS.c.joined_at,
-                MEMBERS.c.session_position,
-                MEMBERS.c.last_query_at,
-            )
-            .where(MEMBERS.c.id == member_id)
-            .with_for_update()
-        ).first()
-        if row is None:
+        cached = self.txn.members.get(member_id)
+        if cached is not None:
+            return cached
+        found = _lock_members(self.conn, [member_id])
+        if not found:
             raise UnknownMember(member_id)
-        self._locked.add(row.account_id)
-        return MemberState(*row)
+        self.txn.members.update(found)
+        self.txn.locked.add(found[member_id].account_id)
+        self.ledger._remember(_AccountInfo(found[member_id].account_id, f"member:{member_id}", "member", True))
+        return found[member_id]
 
     def lock_accounts(self, account_ids: Iterable[int]) -> None:
         """Lock bounded accounts in id order (a fixed order, so two postings never deadlock)."""
-        wanted = sorted(set(account_ids) - self._locked)
+        wanted = sorted(set(account_ids) - self.txn.locked)
         if not wanted:
             return
         found = self.conn.execute(
@@ -166,18 +257,21 @@ class Posting:
         if len(found) != len(wanted):
             missing = sorted(set(wanted) - {row.id for row in found})
             raise UnknownAccount(f"account {missing[0]} does not exist")
-        self._locked.update(wanted)
+        self.txn.locked.update(wanted)
 
     def update_member(self, member_id: int, **values: Any) -> None:
-        """Update a locked member's own fields (session state, reputation); never a balance."""
-        self.conn.execute(update(MEMBERS).where(MEMBERS.c.id == member_id).values(**values))
+        """Set a locked member's own fields (session state, reputation), written at commit; never a balance."""
+        if member_id not in self.txn.members:
+            raise InvalidTransfer(f"member {member_id} must be locked before it is updated")
+        self.txn.member_updates.setdefault(member_id, {}).update(values)
+        self.txn.members[member_id] = replace(self.txn.members[member_id], **values)
 
     def balance(self, account_id: int) -> int:
         """Spendable credits of a bounded account now (lots not yet expired), including this posting."""
         return sum(lot.remaining for lot in self._lots(account_id))
 
-    def post(self, legs: Sequence[Leg]) -> list[int]:
-        """Apply every leg or none; returns the new transfer ids. Raises before writing anything on error."""
+    def post(self, legs: Sequence[Leg]) -> None:
+        """Apply every leg or none. Raises before recording anything if any leg cannot be applied."""
         if not legs:
             raise InvalidTransfer("a posting needs at least one leg")
         infos = self.ledger.account_info(self.conn, {leg.debit for leg in legs} | {leg.credit for leg in legs})
@@ -185,10 +279,10 @@ class Posting:
             _validate(leg, infos)
         self.lock_accounts(leg.debit for leg in legs if infos[leg.debit].bounded)
 
-        # Plan in memory first so a shortfall in any leg leaves the database untouched.
+        # Plan on copies first so a shortfall in any leg leaves this transaction's state untouched.
         named = self._named_lots(legs)
         planned = {
-            account: [_OpenLot(lot.id, lot.remaining, lot.expires_at) for lot in self._lots(account)]
+            account: [replace(lot) for lot in self._lots(account)]
             for account in {leg.debit for leg in legs if infos[leg.debit].bounded and leg.debit_lot is None}
         }
         burns: list[list[tuple[int | None, int]]] = []
@@ -203,18 +297,23 @@ class Posting:
             if leg.credit_lot is not None:
                 _give_back_named(named, leg)
 
-        lot_updates: list[dict[str, int]] = []
-        transfer_rows: list[dict[str, Any]] = []
+        txn = self.txn
+        for account, lots in planned.items():
+            txn.open_lots[account] = [lot for lot in lots if lot.remaining > 0]
+        for lot in named.values():
+            cached = txn.open_lots.get(lot.account_id)
+            if cached is not None:
+                txn.open_lots.pop(lot.account_id)  # re-read with the planned deltas when next needed
         for leg, chunks in zip(legs, burns, strict=True):
             credit_lot = leg.credit_lot
             if credit_lot is not None:
-                lot_updates.append({"lot_id": credit_lot, "delta": leg.amount})
+                txn.lot_deltas[credit_lot] += leg.amount
             elif infos[leg.credit].bounded:
-                credit_lot = self._create_lot(leg)
+                credit_lot = self._new_lot(leg)
             for lot_id, amount in chunks:
                 if lot_id is not None:
-                    lot_updates.append({"lot_id": lot_id, "delta": -amount})
-                transfer_rows.append(
+                    txn.lot_deltas[lot_id] -= amount
+                txn.transfers.append(
                     {
                         "operation_id": self.operation_id,
                         "debit_account_id": leg.debit,
@@ -224,25 +323,9 @@ class Posting:
                         "debit_lot_id": lot_id,
                         "credit_lot_id": credit_lot,
                         "reverses_id": leg.reverses,
-                        "created_at": self.now,
+                        "created_at": txn.now,
                     }
                 )
-        if lot_updates:
-            self.conn.execute(
-                update(LOTS)
-                .where(LOTS.c.id == bindparam("lot_id"))
-                .values(remaining=LOTS.c.remaining + bindparam("delta")),
-                lot_updates,
-            )
-        if named:
-            self._open_lots.clear()  # named lots may sit in any cached account: re-read when next needed
-        else:
-            for account, lots in planned.items():
-                self._open_lots[account] = [lot for lot in lots if lot.remaining > 0]
-        ids = self.conn.execute(
-            insert(TRANSFERS).returning(TRANSFERS.c.id, sort_by_parameter_order=True), transfer_rows
-        ).scalars()
-        return list(ids)
 
     def _named_lots(self, legs: Sequence[Leg]) -> dict[int, _NamedLot]:
         """Lots a leg names explicitly (expiry, reversals), read with their owner so a wrong lot is refused."""
@@ -250,51 +333,90 @@ class Posting:
         ids |= {leg.credit_lot for leg in legs if leg.credit_lot is not None}
         if not ids:
             return {}
+        if any(lot_id >= _NEW_LOT_BASE for lot_id in ids):
+            raise InvalidTransfer("a leg may not name a lot created in the same transaction")
         rows = self.conn.execute(
             select(LOTS.c.id, LOTS.c.account_id, LOTS.c.amount, LOTS.c.remaining).where(LOTS.c.id.in_(ids))
         ).all()
-        found = {row.id: _NamedLot(row.id, row.account_id, row.amount, row.remaining) for row in rows}
+        found = {
+            row.id: _NamedLot(row.id, row.account_id, row.amount, row.remaining + self.txn.lot_deltas.get(row.id, 0))
+            for row in rows
+        }
         for lot_id in ids:
             if lot_id not in found:
                 raise InvalidTransfer(f"lot {lot_id} does not exist")
         return found
 
-    def _create_lot(self, leg: Leg) -> int:
-        lot_id = self.conn.execute(
-            insert(LOTS)
-            .values(
-                account_id=leg.credit,
-                operation_id=self.operation_id,
-                source=leg.source or leg.kind,
-                amount=leg.amount,
-                remaining=leg.amount,
-                granted_at=self.now,
-                expires_at=leg.expires_at,
-            )
-            .returning(LOTS.c.id)
-        ).scalar_one()
-        cached = self._open_lots.get(leg.credit)
-        if cached is not None and (leg.expires_at is None or leg.expires_at > self.now):
-            cached.append(_OpenLot(int(lot_id), leg.amount, leg.expires_at))
-            cached.sort(key=lambda lot: spend_order_key(lot.id, lot.expires_at))
-        return int(lot_id)
+    def _new_lot(self, leg: Leg) -> int:
+        txn = self.txn
+        temp = _NEW_LOT_BASE + len(txn.new_lots)
+        txn.new_lots.append(
+            {
+                "account_id": leg.credit,
+                "operation_id": self.operation_id,
+                "source": leg.source or leg.kind,
+                "amount": leg.amount,
+                "granted_at": txn.now,
+                "expires_at": leg.expires_at,
+            }
+        )
+        cached = txn.open_lots.get(leg.credit)
+        if cached is not None and (leg.expires_at is None or leg.expires_at > txn.now):
+            lots = [*cached, _OpenLot(temp, leg.amount, leg.expires_at)]
+            txn.open_lots[leg.credit] = sorted(lots, key=lambda lot: spend_order_key(lot.id, lot.expires_at))
+        return temp
 
     def _lots(self, account_id: int) -> list[_OpenLot]:
-        cached = self._open_lots.get(account_id)
+        cached = self.txn.open_lots.get(account_id)
         if cached is None:
-            rows = self.conn.execute(
-                select(LOTS.c.id, LOTS.c.remaining, LOTS.c.expires_at).where(
-                    LOTS.c.account_id == account_id, LOTS.c.remaining > 0
-                )
-            ).all()
-            cached = [
-                _OpenLot(row.id, row.remaining, row.expires_at)
-                for row in rows
-                if row.expires_at is None or row.expires_at > self.now
-            ]
-            cached.sort(key=lambda lot: spend_order_key(lot.id, lot.expires_at))
-            self._open_lots[account_id] = cached
+            _load_lots(self.txn, [account_id])
+            cached = self.txn.open_lots[account_id]
         return cached
+
+
+def _lock_members(conn: Connection, member_ids: Sequence[int]) -> dict[int, MemberState]:
+    """Lock members (their rows and account rows) in id order and read their state."""
+    rows = conn.execute(
+        select(
+            MEMBERS.c.id,
+            MEMBERS.c.account_id,
+            MEMBERS.c.reputation,
+            MEMBERS.c.joined_at,
+            MEMBERS.c.session_position,
+            MEMBERS.c.last_query_at,
+        )
+        .join(ACCOUNTS, ACCOUNTS.c.id == MEMBERS.c.account_id)
+        .where(MEMBERS.c.id.in_(sorted(set(member_ids))))
+        .order_by(MEMBERS.c.id)
+        .with_for_update()
+    ).all()
+    return {row.id: MemberState(*row) for row in rows}
+
+
+def _load_lots(txn: _Txn, account_ids: Sequence[int]) -> None:
+    """Read the spendable lots of accounts (with this transaction's planned changes) in spend order."""
+    wanted = [account for account in account_ids if account not in txn.open_lots]
+    if not wanted:
+        return
+    rows = txn.conn.execute(
+        select(LOTS.c.id, LOTS.c.account_id, LOTS.c.remaining, LOTS.c.expires_at).where(
+            LOTS.c.account_id.in_(wanted), LOTS.c.remaining > 0
+        )
+    ).all()
+    loaded: dict[int, list[_OpenLot]] = {account: [] for account in wanted}
+    for row in rows:
+        remaining = row.remaining + txn.lot_deltas.get(row.id, 0)
+        if remaining > 0 and (row.expires_at is None or row.expires_at > txn.now):
+            loaded[row.account_id].append(_OpenLot(row.id, remaining, row.expires_at))
+    for index, lot in enumerate(txn.new_lots):
+        temp = _NEW_LOT_BASE + index
+        remaining = lot["amount"] + txn.lot_deltas.get(temp, 0)
+        expires = lot["expires_at"]
+        if lot["account_id"] in loaded and remaining > 0 and (expires is None or expires > txn.now):
+            loaded[lot["account_id"]].append(_OpenLot(temp, remaining, expires))
+    for account, lots in loaded.items():
+        lots.sort(key=lambda lot: spend_order_key(lot.id, lot.expires_at))
+        txn.open_lots[account] = lots
 
 
 def _validate(leg: Leg, infos: dict[int, _AccountInfo]) -> None:
@@ -309,7 +431,8 @@ def _validate(leg: Leg, infos: dict[int, _AccountInfo]) -> None:
 
 
 def _take_named(named: dict[int, _NamedLot], leg: Leg) -> int:
-    lot = named[leg.debit_lot]  # type: ignore[index]
+    assert leg.debit_lot is not None
+    lot = named[leg.debit_lot]
     if lot.account_id != leg.debit:
         raise InvalidTransfer(f"lot {lot.id} does not belong to account {leg.debit}")
     if lot.remaining < leg.amount:
@@ -319,7 +442,8 @@ def _take_named(named: dict[int, _NamedLot], leg: Leg) -> int:
 
 
 def _give_back_named(named: dict[int, _NamedLot], leg: Leg) -> None:
-    lot = named[leg.credit_lot]  # type: ignore[index]
+    assert leg.credit_lot is not None
+    lot = named[leg.credit_lot]
     if lot.account_id != leg.credit:
         raise InvalidTransfer(f"lot {lot.id} does not belong to account {leg.credit}")
     if lot.remaining + leg.amount > lot.amount:
@@ -398,48 +522,27 @@ class Ledger:
 
     # ---- operations -----------------------------------------------------------------------------
     def execute(
-        self,
-        idem: Idempotency,
-        kind: str,
-        work: Callable[[Posting], tuple[int, dict[str, Any]]],
-        *,
-        member_id: int | None = None,
-        now: datetime | None = None,
+        self, idem: Idempotency, kind: str, work: Work, *, member_id: int | None = None, now: datetime | None = None
     ) -> Outcome:
         """Run `work` once per idempotency key, in one transaction; see the module docstring."""
         for attempt in range(5):
             try:
                 return self._execute_once(idem, kind, work, member_id, now or self.clock())
             except DBAPIError as error:
-                code = getattr(error.orig, "sqlstate", None)
-                if code not in _RETRYABLE_SQLSTATES or attempt == 4:
+                if getattr(error.orig, "sqlstate", None) not in _RETRYABLE_SQLSTATES or attempt == 4:
                     raise
         raise AssertionError("unreachable")
 
-    def _execute_once(
-        self,
-        idem: Idempotency,
-        kind: str,
-        work: Callable[[Posting], tuple[int, dict[str, Any]]],
-        member_id: int | None,
-        now: datetime,
-    ) -> Outcome:
+    def _execute_once(self, idem: Idempotency, kind: str, work: Work, member_id: int | None, now: datetime) -> Outcome:
         operation_id = uuid.uuid4()
         with self.engine.begin() as conn:
-            claim = _insert_ignoring_conflict(conn).values(
-                id=operation_id,
-                scope=idem.scope,
-                key=idem.key,
-                request_hash=idem.request_hash,
-                kind=kind,
-                member_id=member_id,
-                created_at=now,
-            )
-            claimed = conn.execute(claim.returning(OPERATIONS.c.id)).first()
-            if claimed is None:
+            claim = _claim(conn).values(_claim_row(operation_id, idem, kind, member_id, now))
+            if conn.execute(claim.returning(OPERATIONS.c.id)).first() is None:
                 return _stored_outcome(conn, idem)
-            posting = Posting(conn, operation_id, now, self, member_id)
+            txn = _Txn(conn, now, self)
+            posting = Posting(txn, operation_id, member_id)
             status, body = work(posting)
+            txn.flush()
             conn.execute(
                 update(OPERATIONS)
                 .where(OPERATIONS.c.id == operation_id)
@@ -447,16 +550,101 @@ class Ledger:
             )
         return Outcome(operation_id, status, body, replayed=False)
 
+    def execute_batch(self, items: Sequence[BatchItem], now: datetime | None = None) -> list[Outcome | LedgerError]:
+        """Run many operations in one transaction; each still has all of its effects or none.
+
+        Returns, per item, its Outcome or the LedgerError that refused it. If the transaction itself fails
+        (a deadlock, a lost connection), the items are run one by one with `execute` instead.
+        """
+        now = now or self.clock()
+        try:
+            return self._execute_batch_once(items, now)
+        except DBAPIError:
+            results: list[Outcome | LedgerError] = []
+            for item in items:
+                try:
+                    results.append(self.execute(item.idem, item.kind, item.work, member_id=item.member_id, now=now))
+                except LedgerError as error:
+                    results.append(error)
+            return results
+
+    def _execute_batch_once(self, items: Sequence[BatchItem], now: datetime) -> list[Outcome | LedgerError]:
+        ids = [uuid.uuid4() for _ in items]
+        results: list[Outcome | LedgerError | None] = [None] * len(items)
+        unclaimed: list[int] = []
+        with self.engine.begin() as conn:
+            rows = [_claim_row(ids[i], item.idem, item.kind, item.member_id, now) for i, item in enumerate(items)]
+            rows.sort(key=lambda row: (row["scope"], row["key"]))  # one order for every batch: no deadlocks
+            claimed = set(conn.execute(_claim(conn).returning(OPERATIONS.c.id), rows).scalars())
+            txn = _Txn(conn, now, self)
+            members = sorted({item.member_id for i, item in enumerate(items) if ids[i] in claimed and item.member_id})
+            if members:
+                txn.members.update(_lock_members(conn, members))
+                for locked in txn.members.values():
+                    self._remember(_AccountInfo(locked.account_id, f"member:{locked.id}", "member", True))
+                txn.locked.update(state.account_id for state in txn.members.values())
+                _load_lots(txn, [state.account_id for state in txn.members.values()])
+            failed: list[uuid.UUID] = []
+            responses: list[dict[str, Any]] = []
+            for i, item in enumerate(items):
+                if ids[i] not in claimed:
+                    unclaimed.append(i)
+                    continue
+                state = txn.snapshot()
+                posting = Posting(txn, ids[i], item.member_id)
+                try:
+                    status, body = item.work(posting)
+                except LedgerError as error:
+                    txn.restore(state)
+                    failed.append(ids[i])
+                    results[i] = error
+                    continue
+                results[i] = Outcome(ids[i], status, body, replayed=False)
+                responses.append({"op": ids[i], "status_code": status, "response": json.dumps(body, default=str)})
+            if failed:
+                conn.execute(delete(OPERATIONS).where(OPERATIONS.c.id.in_(failed)))
+            txn.flush()
+            if responses:
+                conn.execute(
+                    update(OPERATIONS)
+                    .where(OPERATIONS.c.id == bindparam("op"))
+                    .values(status_code=bindparam("status_code"), response=bindparam("response")),
+                    responses,
+                )
+        for i in unclaimed:  # keys already used (possibly earlier in this very batch): replay or refuse
+            item = items[i]
+            try:
+                found = self.find(item.idem)
+                # None: the claim that blocked this one was rolled back, so the key is free again.
+                results[i] = found or self.execute(item.idem, item.kind, item.work, member_id=item.member_id, now=now)
+            except LedgerError as error:
+                results[i] = error
+        return [result for result in results if result is not None]
+
     def find(self, idem: Idempotency) -> Outcome | None:
         """The stored outcome of a key, or None; raises IdempotencyConflict if the request differs."""
-        with self.engine.connect() as conn:
+        with self.engine.connect().execution_options(readonly=True) as conn:
             row = conn.execute(
                 select(OPERATIONS.c.id).where(OPERATIONS.c.scope == idem.scope, OPERATIONS.c.key == idem.key)
             ).first()
             return None if row is None else _stored_outcome(conn, idem)
 
 
-def _insert_ignoring_conflict(conn: Connection) -> Any:
+def _claim_row(
+    operation_id: uuid.UUID, idem: Idempotency, kind: str, member_id: int | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": operation_id,
+        "scope": idem.scope,
+        "key": idem.key,
+        "request_hash": idem.request_hash,
+        "kind": kind,
+        "member_id": member_id,
+        "created_at": now,
+    }
+
+
+def _claim(conn: Connection) -> Any:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(OPERATIONS).on_conflict_do_nothing(index_elements=["scope", "key"])
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 from datalever import __version__
 from datalever.economy import load_policy
 from datalever.ledger import migrate
+from datalever.ledger.batching import Batcher
 from datalever.ledger.db import make_engine
 from datalever.ledger.posting import Ledger
 from datalever.ledger.types import utcnow
@@ -26,14 +28,26 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     engine = make_engine(settings.database_url, pool_size=settings.pool_size)
     if settings.auto_upgrade:
         migrate.upgrade(engine)
+    ledger = Ledger(engine, policy, clock)
+    ledger.system_accounts()  # cache the system account ids before any posting needs them
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.batcher = Batcher(ledger, threads=settings.batch_threads)
+        try:
+            yield
+        finally:
+            app.state.batcher.close()
+            engine.dispose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="datalever credit ledger",
         version=__version__,
         description="A credit economy for AI use on a double-entry ledger. Every POST needs an Idempotency-Key.",
     )
     app.state.settings = settings
-    app.state.ledger = ledger = Ledger(engine, policy, clock)
-    ledger.system_accounts()  # cache the system account ids before any posting needs them
+    app.state.ledger = ledger
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     errors.install(app, str(policy.fallback.url))
     for router in ROUTERS:

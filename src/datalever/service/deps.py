@@ -27,7 +27,7 @@ IdempotencyKey = Annotated[
 MemberPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="A member id.")]
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
     ledger: Ledger = request.app.state.ledger
     return ledger
 

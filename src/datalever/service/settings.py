@@ -24,6 +24,7 @@ class Settings(BaseModel):
     auto_upgrade: bool = Field(default=True, description="Run `db upgrade` when the app is created.")
     auth_cache_seconds: float = Field(default=5.0, ge=0, description="How long a verified key stays cached.")
     pool_size: int = Field(default=10, gt=0)
+    batch_threads: int = Field(default=2, gt=0, description="Threads that commit batches of charges.")
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from datalever.ledger.charges import charge_query
+from datalever.ledger.charges import charge_query_async
 from datalever.ledger.keys import Principal, Role
 from datalever.ledger.posting import Ledger
 from datalever.service.auth import require_roles
@@ -37,7 +37,7 @@ class ChargeOut(BaseModel):
     response_model=ChargeOut,
     responses={402: {"model": InsufficientOut, "description": "Not enough credits: nothing charged, use the fallback"}},
 )
-def post_charge(
+async def post_charge(
     member_id: MemberPath,
     request: Request,
     key: IdempotencyKey,
@@ -46,4 +46,5 @@ def post_charge(
     ledger: Ledger = Depends(get_ledger),
 ) -> JSONResponse:
     body = body or ChargeIn()
-    return respond(charge_query(ledger, idempotency(principal, key, request, body), member_id, body.reference))
+    idem = idempotency(principal, key, request, body)
+    return respond(await charge_query_async(ledger, idem, member_id, request.app.state.batcher, body.reference))

@@ -25,7 +25,6 @@ class GrantIn(BaseModel):
 
 class GrantOut(BaseModel):
     operation_id: str
-    transfer_id: int
     member_id: int
     amount: int
     source: str
