@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from datalever.ledger.models import LOTS
-from datalever.ledger.posting import Idempotency, Ledger, Leg, Posting, request_hash
+from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting, request_hash
 
 
 @dataclass(frozen=True)
@@ -75,3 +75,12 @@ def _expire_account(ledger: Ledger, account_id: int, lot_ids: list[int], now: da
     except _NothingLeft:
         return {}
     return {} if outcome.replayed else expired
+
+
+def run_expiry_once(ledger: Ledger, idem: Idempotency) -> Outcome:
+    """The run behind an HTTP request: a retried request returns the first run's figures."""
+    stored = ledger.find(idem)
+    if stored is not None:
+        return stored
+    result = run_expiry(ledger)
+    return ledger.execute(idem, "expiry.run", lambda _posting: (200, result.body()))

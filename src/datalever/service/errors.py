@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from datalever.ledger.errors import InsufficientCredits, LedgerError
 
@@ -25,6 +26,12 @@ def install(app: FastAPI, fallback_url: str) -> None:
             body.update(needed=error.needed, available=error.available, fallback_url=fallback_url)
             body["detail"] += f"; try {fallback_url}"
         return JSONResponse(body, status_code=error.status)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        body = {"detail": error.detail, "code": code.get(error.status_code, f"http_{error.status_code}")}
+        return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
