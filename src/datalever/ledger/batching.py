@@ -28,15 +28,25 @@ class Batcher:
     def __init__(self, ledger: Ledger, *, max_batch: int = 64, threads: int = 2) -> None:
         self.ledger = ledger
         self.max_batch = max_batch
+        self.threads = threads
         self._queue: queue.SimpleQueue[_Slot | None] = queue.SimpleQueue()
-        self._threads = [
-            threading.Thread(target=self._run, name=f"ledger-batcher-{i}", daemon=True) for i in range(threads)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._threads: list[threading.Thread] = []
+        self._start_lock = threading.Lock()
+
+    def _ensure_started(self) -> None:
+        """Start the batcher threads on first use (so an app that never charges starts none)."""
+        if self._threads:
+            return
+        with self._start_lock:
+            if not self._threads:
+                for i in range(self.threads):
+                    thread = threading.Thread(target=self._run, name=f"ledger-batcher-{i}", daemon=True)
+                    thread.start()
+                    self._threads.append(thread)
 
     def submit(self, item: BatchItem) -> Outcome:
         """Run `item` in the next batch and return its outcome; raises its LedgerError if refused."""
+        self._ensure_started()
         future: Future[Outcome | LedgerError | BaseException] = Future()
         self._queue.put((item, future.set_result))
         return _unwrap(future.result())
@@ -49,13 +59,16 @@ class Batcher:
         def deliver(result: Outcome | LedgerError | BaseException) -> None:
             loop.call_soon_threadsafe(_settle, future, result)
 
+        self._ensure_started()
         self._queue.put((item, deliver))
         return _unwrap(await future)
 
     def close(self) -> None:
-        for _ in self._threads:
+        with self._start_lock:
+            threads, self._threads = self._threads, []
+        for _ in threads:
             self._queue.put(None)
-        for thread in self._threads:
+        for thread in threads:
             thread.join(timeout=10)
 
     def _run(self) -> None:

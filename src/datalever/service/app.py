@@ -33,7 +33,6 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.batcher = Batcher(ledger, threads=settings.batch_threads)
         try:
             yield
         finally:
@@ -48,6 +47,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     )
     app.state.settings = settings
     app.state.ledger = ledger
+    app.state.batcher = Batcher(ledger, threads=settings.batch_threads)
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     errors.install(app, str(policy.fallback.url))
     for router in ROUTERS:
