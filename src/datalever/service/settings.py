@@ -12,6 +12,7 @@ from datalever.ledger.db import DEFAULT_DATABASE_URL
 ENV_DATABASE_URL = "DATALEVER_DATABASE_URL"
 ENV_POLICY = "DATALEVER_POLICY"
 ENV_AUTO_UPGRADE = "DATALEVER_AUTO_UPGRADE"
+ENV_BATCH_THREADS = "DATALEVER_BATCH_THREADS"
 
 
 class Settings(BaseModel):
@@ -24,7 +25,7 @@ class Settings(BaseModel):
     auto_upgrade: bool = Field(default=True, description="Run `db upgrade` when the app is created.")
     auth_cache_seconds: float = Field(default=5.0, ge=0, description="How long a verified key stays cached.")
     pool_size: int = Field(default=10, gt=0)
-    batch_threads: int = Field(default=2, gt=0, description="Threads that commit batches of charges.")
+    batch_threads: int = Field(default=4, gt=0, description="Threads that commit batches of charges.")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -33,6 +34,7 @@ class Settings(BaseModel):
             database_url=os.environ.get(ENV_DATABASE_URL, DEFAULT_DATABASE_URL),
             policy_path=Path(policy) if policy else None,
             auto_upgrade=os.environ.get(ENV_AUTO_UPGRADE, "1") == "1",
+            batch_threads=int(os.environ.get(ENV_BATCH_THREADS, "4")),
         )
 
     def to_env(self) -> dict[str, str]:
