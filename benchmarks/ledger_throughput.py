@@ -151,16 +151,32 @@ def pgbench_tps(url: str, seconds: int, clients: int) -> float:
     return float(match.group(1))
 
 
-def check_books(url: str, acknowledged_at_least: int) -> str:
+def check_books(url: str, wrk_responses: int) -> str:
+    """Charges of the measured run recorded once each, books balanced, nothing negative."""
     engine = make_engine(url)
     with engine.connect() as conn:
-        charges = conn.execute(select(func.count()).where(OPERATIONS.c.kind == "query")).scalar_one()
-        spent = conn.execute(select(func.count()).where(TRANSFERS.c.kind == "query")).scalar_one()
+        recorded = conn.execute(
+            select(func.count()).where(OPERATIONS.c.kind == "query", OPERATIONS.c.key.like("run-%"))
+        ).scalar_one()
+        debits = conn.execute(select(func.coalesce(func.sum(TRANSFERS.c.amount), 0))).scalar_one()
+        net = {
+            row[0]: row[1]
+            for row in conn.execute(
+                select(TRANSFERS.c.credit_account_id, func.sum(TRANSFERS.c.amount)).group_by(
+                    TRANSFERS.c.credit_account_id
+                )
+            )
+        }
+        for row in conn.execute(
+            select(TRANSFERS.c.debit_account_id, func.sum(TRANSFERS.c.amount)).group_by(TRANSFERS.c.debit_account_id)
+        ):
+            net[row[0]] = net.get(row[0], 0) - row[1]
         negative = conn.execute(select(func.count()).where(LOTS.c.remaining < 0)).scalar_one()
     engine.dispose()
     return (
-        f"{charges} charges recorded (wrk counted {acknowledged_at_least} responses), "
-        f"{spent} query transfers, {negative} negative lots"
+        f"{recorded} charges of the run recorded ({wrk_responses} answered to wrk; requests cut off when wrk "
+        f"stopped may also have committed), {debits} credits moved, entries sum to {sum(net.values())}, "
+        f"{negative} negative lots"
     )
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -559,7 +559,7 @@ class Ledger:
         now = now or self.clock()
         try:
             return self._execute_batch_once(items, now)
-        except DBAPIError:
+        except (DBAPIError, _KeyRace):
             results: list[Outcome | LedgerError] = []
             for item in items:
                 try:
@@ -569,53 +569,65 @@ class Ledger:
             return results
 
     def _execute_batch_once(self, items: Sequence[BatchItem], now: datetime) -> list[Outcome | LedgerError]:
+        """One transaction: skip keys already used, lock and plan, then record operations and transfers.
+
+        Operations are inserted with their responses at the end (`ON CONFLICT DO NOTHING`); if a
+        concurrent transaction claimed one of the keys meanwhile, the whole batch rolls back and
+        `execute_batch` falls back to running the items one by one.
+        """
         ids = [uuid.uuid4() for _ in items]
         results: list[Outcome | LedgerError | None] = [None] * len(items)
         unclaimed: list[int] = []
         with self.engine.begin() as conn:
-            rows = [_claim_row(ids[i], item.idem, item.kind, item.member_id, now) for i, item in enumerate(items)]
-            rows.sort(key=lambda row: (row["scope"], row["key"]))  # one order for every batch: no deadlocks
-            claimed = set(conn.execute(_claim(conn).returning(OPERATIONS.c.id), rows).scalars())
+            keys = sorted({(item.idem.scope, item.idem.key) for item in items})
+            used = {
+                (row.scope, row.key)
+                for row in conn.execute(
+                    select(OPERATIONS.c.scope, OPERATIONS.c.key).where(
+                        tuple_(OPERATIONS.c.scope, OPERATIONS.c.key).in_(keys)
+                    )
+                )
+            }
+            todo: list[int] = []
+            for i, item in enumerate(items):
+                key = (item.idem.scope, item.idem.key)
+                if key in used:  # used before, or by an earlier item of this batch: replay or refuse below
+                    unclaimed.append(i)
+                else:
+                    used.add(key)
+                    todo.append(i)
             txn = _Txn(conn, now, self)
-            members = sorted({item.member_id for i, item in enumerate(items) if ids[i] in claimed and item.member_id})
+            members = sorted({member for i in todo if (member := items[i].member_id) is not None})
             if members:
                 txn.members.update(_lock_members(conn, members))
                 for locked in txn.members.values():
                     self._remember(_AccountInfo(locked.account_id, f"member:{locked.id}", "member", True))
                 txn.locked.update(state.account_id for state in txn.members.values())
                 _load_lots(txn, [state.account_id for state in txn.members.values()])
-            failed: list[uuid.UUID] = []
-            responses: list[dict[str, Any]] = []
-            for i, item in enumerate(items):
-                if ids[i] not in claimed:
-                    unclaimed.append(i)
-                    continue
+            records: list[dict[str, Any]] = []
+            for i in todo:
+                item = items[i]
                 state = txn.snapshot()
                 posting = Posting(txn, ids[i], item.member_id)
                 try:
                     status, body = item.work(posting)
                 except LedgerError as error:
                     txn.restore(state)
-                    failed.append(ids[i])
                     results[i] = error
                     continue
                 results[i] = Outcome(ids[i], status, body, replayed=False)
-                responses.append({"op": ids[i], "status_code": status, "response": json.dumps(body, default=str)})
-            if failed:
-                conn.execute(delete(OPERATIONS).where(OPERATIONS.c.id.in_(failed)))
+                record = _claim_row(ids[i], item.idem, item.kind, posting.member_id, now)
+                records.append({**record, "status_code": status, "response": json.dumps(body, default=str)})
+            if records:
+                records.sort(key=lambda row: (row["scope"], row["key"]))  # one order for every batch
+                inserted = conn.execute(_claim(conn).returning(OPERATIONS.c.id), records).scalars().all()
+                if len(inserted) != len(records):
+                    raise _KeyRace
             txn.flush()
-            if responses:
-                conn.execute(
-                    update(OPERATIONS)
-                    .where(OPERATIONS.c.id == bindparam("op"))
-                    .values(status_code=bindparam("status_code"), response=bindparam("response")),
-                    responses,
-                )
-        for i in unclaimed:  # keys already used (possibly earlier in this very batch): replay or refuse
+        for i in unclaimed:
             item = items[i]
             try:
                 found = self.find(item.idem)
-                # None: the claim that blocked this one was rolled back, so the key is free again.
                 results[i] = found or self.execute(item.idem, item.kind, item.work, member_id=item.member_id, now=now)
             except LedgerError as error:
                 results[i] = error
@@ -628,6 +640,10 @@ class Ledger:
                 select(OPERATIONS.c.id).where(OPERATIONS.c.scope == idem.scope, OPERATIONS.c.key == idem.key)
             ).first()
             return None if row is None else _stored_outcome(conn, idem)
+
+
+class _KeyRace(Exception):
+    """A concurrent transaction claimed one of the batch's keys after the batch checked it."""
 
 
 def _claim_row(
