@@ -139,3 +139,29 @@ def test_member_key_reads_only_its_own_member(api: Api) -> None:
 def test_member_ids_out_of_range_are_422(api: Api) -> None:
     assert api.get("/v1/members/0/balance", "admin").status_code == 422
     assert api.get(f"/v1/members/{2**40}/balance", "admin").status_code == 422
+
+
+def test_reversing_a_charge_refills_the_lot_it_burned_once(api: Api) -> None:
+    member_id = api.new_member(credits=5)
+    charge = api.post(f"/v1/members/{member_id}/charges", "operator", {}).json()
+    reversal = api.post(f"/v1/operations/{charge['query_id']}/reversal", "admin", {})
+    assert reversal.status_code == 201 and reversal.json()["credits"] == charge["price"]
+    assert api.get(f"/v1/members/{member_id}/balance", "admin").json()["lots"][0]["remaining"] == 5
+    entry = api.get(f"/v1/members/{member_id}/history", "admin").json()["entries"][0]
+    assert (entry["kind"], entry["amount"], entry["counterparty"]) == ("reversal", charge["price"], "spend")
+    again = api.post(f"/v1/operations/{charge['query_id']}/reversal", "admin", {})
+    assert again.status_code == 409 and "already reversed" in again.json()["detail"]
+    summary = api.get("/v1/summary", "admin").json()
+    assert summary["credits_spent"] == 0 and summary["credits_outstanding"] == 5
+    check_books(api.ledger)
+
+
+def test_reversing_a_spent_grant_is_refused_and_changes_nothing(api: Api) -> None:
+    member_id = api.new_member()
+    grant = api.post(f"/v1/members/{member_id}/grants", "admin", {"amount": 1}).json()
+    api.post(f"/v1/members/{member_id}/charges", "operator", {})
+    refused = api.post(f"/v1/operations/{grant['operation_id']}/reversal", "admin", {})
+    assert refused.status_code == 402 and refused.json()["available"] == 0
+    assert api.post("/v1/operations/00000000-0000-0000-0000-000000000001/reversal", "admin", {}).status_code == 404
+    assert api.post(f"/v1/operations/{grant['operation_id']}/reversal", "operator", {}).status_code == 403
+    check_books(api.ledger)

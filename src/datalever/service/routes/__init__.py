@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from datalever.service.routes import allowance, charges, expiry, feedback, grants, members, reports
+from datalever.service.routes import allowance, charges, corrections, expiry, feedback, grants, members, reports
 
 ROUTERS: list[APIRouter] = [
     members.router,
     charges.router,
     feedback.router,
     grants.router,
+    corrections.router,
     allowance.router,
     expiry.router,
     reports.router,
