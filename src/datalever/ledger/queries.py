@@ -58,7 +58,9 @@ def member_history(conn: Connection, member_id: int, limit: int = 100, before: i
     account = member_account(conn, member_id)
     lot = aliased(LOTS)
     other = aliased(ACCOUNTS)
-    condition = or_(TRANSFERS.c.credit_account_id == account, TRANSFERS.c.debit_account_id == account)
+    # Every transfer in or out of a bounded account names one of its lots (indexed); see migration 0002.
+    lots_of_member = select(LOTS.c.id).where(LOTS.c.account_id == account).scalar_subquery()
+    condition = or_(TRANSFERS.c.credit_lot_id.in_(lots_of_member), TRANSFERS.c.debit_lot_id.in_(lots_of_member))
     if before is not None:
         condition = and_(condition, TRANSFERS.c.id < before)
     rows = conn.execute(
