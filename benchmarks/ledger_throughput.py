@@ -187,7 +187,7 @@ def main() -> None:
         default=os.environ.get("DATALEVER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
     )
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--port", type=int, default=18765)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -569,35 +569,18 @@ class Ledger:
             return results
 
     def _execute_batch_once(self, items: Sequence[BatchItem], now: datetime) -> list[Outcome | LedgerError]:
-        """One transaction: skip keys already used, lock and plan, then record operations and transfers.
+        """One transaction: lock and plan every item, then record operations, lots and transfers.
 
-        Operations are inserted with their responses at the end (`ON CONFLICT DO NOTHING`); if a
-        concurrent transaction claimed one of the keys meanwhile, the whole batch rolls back and
-        `execute_batch` falls back to running the items one by one.
+        Keys are not checked up front (new keys are the common case, and a check costs a round trip):
+        operations are inserted with their responses at the end with `ON CONFLICT DO NOTHING`, and if any
+        key was already taken (a retry, a duplicate within the batch, a concurrent claim) the whole batch
+        rolls back and `execute_batch` runs its items one by one, where each key is claimed first.
         """
         ids = [uuid.uuid4() for _ in items]
         results: list[Outcome | LedgerError | None] = [None] * len(items)
-        unclaimed: list[int] = []
         with self.engine.begin() as conn:
-            keys = sorted({(item.idem.scope, item.idem.key) for item in items})
-            used = {
-                (row.scope, row.key)
-                for row in conn.execute(
-                    select(OPERATIONS.c.scope, OPERATIONS.c.key).where(
-                        tuple_(OPERATIONS.c.scope, OPERATIONS.c.key).in_(keys)
-                    )
-                )
-            }
-            todo: list[int] = []
-            for i, item in enumerate(items):
-                key = (item.idem.scope, item.idem.key)
-                if key in used:  # used before, or by an earlier item of this batch: replay or refuse below
-                    unclaimed.append(i)
-                else:
-                    used.add(key)
-                    todo.append(i)
             txn = _Txn(conn, now, self)
-            members = sorted({member for i in todo if (member := items[i].member_id) is not None})
+            members = sorted({item.member_id for item in items if item.member_id is not None})
             if members:
                 txn.members.update(_lock_members(conn, members))
                 for locked in txn.members.values():
@@ -605,8 +588,7 @@ class Ledger:
                 txn.locked.update(state.account_id for state in txn.members.values())
                 _load_lots(txn, [state.account_id for state in txn.members.values()])
             records: list[dict[str, Any]] = []
-            for i in todo:
-                item = items[i]
+            for i, item in enumerate(items):
                 state = txn.snapshot()
                 posting = Posting(txn, ids[i], item.member_id)
                 try:
@@ -624,13 +606,15 @@ class Ledger:
                 if len(inserted) != len(records):
                     raise _KeyRace
             txn.flush()
-        for i in unclaimed:
-            item = items[i]
-            try:
-                found = self.find(item.idem)
-                results[i] = found or self.execute(item.idem, item.kind, item.work, member_id=item.member_id, now=now)
-            except LedgerError as error:
-                results[i] = error
+        for i, result in enumerate(results):
+            if isinstance(result, LedgerError):
+                # A refusal may be the retry of a key that already succeeded (it must replay, not refuse):
+                # run it alone, where the key is claimed first.
+                item = items[i]
+                try:
+                    results[i] = self.execute(item.idem, item.kind, item.work, member_id=item.member_id, now=now)
+                except LedgerError as error:
+                    results[i] = error
         return [result for result in results if result is not None]
 
     def find(self, idem: Idempotency) -> Outcome | None:

@@ -25,7 +25,7 @@ class Settings(BaseModel):
     auto_upgrade: bool = Field(default=True, description="Run `db upgrade` when the app is created.")
     auth_cache_seconds: float = Field(default=5.0, ge=0, description="How long a verified key stays cached.")
     pool_size: int = Field(default=10, gt=0)
-    batch_threads: int = Field(default=4, gt=0, description="Threads that commit batches of charges.")
+    batch_threads: int = Field(default=1, gt=0, description="Threads that commit batches of charges.")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,7 +34,7 @@ class Settings(BaseModel):
             database_url=os.environ.get(ENV_DATABASE_URL, DEFAULT_DATABASE_URL),
             policy_path=Path(policy) if policy else None,
             auto_upgrade=os.environ.get(ENV_AUTO_UPGRADE, "1") == "1",
-            batch_threads=int(os.environ.get(ENV_BATCH_THREADS, "4")),
+            batch_threads=int(os.environ.get(ENV_BATCH_THREADS, "1")),
         )
 
     def to_env(self) -> dict[str, str]:
