@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -61,5 +62,14 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
 
 def app_from_env() -> FastAPI:
-    """Factory for uvicorn workers (`--factory`): settings come from DATALEVER_* environment variables."""
-    return create_app(Settings.from_env())
+    """Factory for uvicorn workers (`--factory`): settings come from DATALEVER_* environment variables.
+
+    The worker's long-lived objects (app, routes, compiled statements) are moved out of the garbage
+    collector's sight and young collections run less often: full collections otherwise pause a busy
+    worker for tens of milliseconds, which showed as the slowest 1% of charges.
+    """
+    app = create_app(Settings.from_env())
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 1000)
+    return app
