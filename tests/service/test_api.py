@@ -165,3 +165,13 @@ def test_reversing_a_spent_grant_is_refused_and_changes_nothing(api: Api) -> Non
     assert api.post("/v1/operations/00000000-0000-0000-0000-000000000001/reversal", "admin", {}).status_code == 404
     assert api.post(f"/v1/operations/{grant['operation_id']}/reversal", "operator", {}).status_code == 403
     check_books(api.ledger)
+
+
+def test_revoked_key_is_401(api: Api) -> None:
+    from datalever.ledger.keys import revoke_key
+
+    assert api.get("/v1/summary", "operator").status_code == 200
+    with api.ledger.engine.begin() as conn:
+        assert revoke_key(conn, api.tokens["operator"].split("_", 2)[1])
+    response = api.get("/v1/summary", "operator")
+    assert response.status_code == 401 and response.json()["detail"] == "invalid or revoked API key"

@@ -117,3 +117,17 @@ def test_serve_on_a_fresh_directory_creates_the_database_and_serves(tmp_path: Pa
         output, _ = process.communicate(timeout=30)
     token = next(line for line in output.splitlines() if line.startswith("dlk_"))
     assert "created an admin key" in output and token
+
+
+def test_keys_revoke_stops_a_key(url: str) -> None:
+    from datalever.ledger.keys import authenticate
+
+    token = runner.invoke(app, ["keys", "create", "--role", "admin", "--database-url", url]).output.split()[-1]
+    key_id = token.split("_", 2)[1]
+    assert runner.invoke(app, ["keys", "revoke", key_id, "--database-url", url]).exit_code == 0
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert authenticate(conn, token) is None
+    engine.dispose()
+    again = runner.invoke(app, ["keys", "revoke", key_id, "--database-url", url])
+    assert again.exit_code == 2 and "no active key" in again.output

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from datalever.ledger.errors import BadRequest, UnknownMember
 from datalever.ledger.models import API_KEYS, Member
@@ -89,6 +89,16 @@ def authenticate(conn: Connection, token: str) -> Principal | None:
     if not hmac.compare_digest(row.secret_hash, _digest(secret)):
         return None
     return Principal(key_id, Role(row.role), row.member_id)
+
+
+def revoke_key(conn: Connection, key_id: str, now: datetime | None = None) -> bool:
+    """Revoke a key by its id (the part after `dlk_`); False if no such active key."""
+    result = conn.execute(
+        update(API_KEYS)
+        .where(API_KEYS.c.id == key_id, API_KEYS.c.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    return bool(result.rowcount)
 
 
 def count_keys(conn: Connection) -> int:

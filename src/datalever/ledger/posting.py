@@ -46,7 +46,9 @@ from datalever.ledger.errors import (
 from datalever.ledger.models import ACCOUNTS, LOTS, MEMBERS, OPERATIONS, TRANSFERS
 from datalever.ledger.types import utcnow
 
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+# Serialization failure, deadlock detected, and a unique violation from a concurrent request that inserted
+# the same row first (the retry sees that row and answers properly, e.g. with a 409).
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
 _NEW_LOT_BASE = 2**62  # placeholder ids of lots created in this transaction (they sort after real lots)
 
 Work = Callable[["Posting"], tuple[int, dict[str, Any]]]

@@ -98,6 +98,23 @@ def keys_create(
     print(token)
 
 
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: str = typer.Argument(..., help="The key id printed by `keys create` (the part after dlk_)."),
+    database_url: str | None = DATABASE_URL,
+) -> None:
+    """Revoke an API key (running servers stop accepting it within their key-cache time, 5 s)."""
+    from datalever.ledger.db import make_engine
+    from datalever.ledger.keys import revoke_key
+
+    engine = make_engine(_url(database_url))
+    with engine.begin() as conn:
+        revoked = revoke_key(conn, key_id)
+    if not revoked:
+        raise _fail(f"no active key with id {key_id!r}", 2)
+    console.print(f"revoked key {key_id}")
+
+
 @allowance_app.command("run")
 def allowance_run(
     month: str = typer.Option(..., "--month", help="YYYY-MM"),
