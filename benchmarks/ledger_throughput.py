@@ -6,7 +6,7 @@ member), then runs `pgbench -c 32` (TPC-B, scale 10) on another scratch database
 prints charges/s, p50/p99 latency, the TPC-B rate and their ratio. Checks the books afterwards: every
 acknowledged charge is recorded once and the transfers balance.
 
-    .venv/bin/python benchmarks/ledger_throughput.py [--seconds 20] [--workers 3] [--members 1000]
+    .venv/bin/python benchmarks/ledger_throughput.py [--seconds 20] [--workers 2] [--members 1000]
 
 Needs `wrk` (Debian package `wrk`) and the PostgreSQL client tools (`createdb`, `dropdb`, `pgbench`).
 """
@@ -158,7 +158,9 @@ def check_books(url: str, wrk_responses: int) -> str:
         recorded = conn.execute(
             select(func.count()).where(OPERATIONS.c.kind == "query", OPERATIONS.c.key.like("run-%"))
         ).scalar_one()
-        debits = conn.execute(select(func.coalesce(func.sum(TRANSFERS.c.amount), 0))).scalar_one()
+        spent = conn.execute(
+            select(func.coalesce(func.sum(TRANSFERS.c.amount), 0)).where(TRANSFERS.c.kind == "query")
+        ).scalar_one()
         net = {
             row[0]: row[1]
             for row in conn.execute(
@@ -175,7 +177,7 @@ def check_books(url: str, wrk_responses: int) -> str:
     engine.dispose()
     return (
         f"{recorded} charges of the run recorded ({wrk_responses} answered to wrk; requests cut off when wrk "
-        f"stopped may also have committed), {debits} credits moved, entries sum to {sum(net.values())}, "
+        f"stopped may also have committed), {spent} credits spent, entries sum to {sum(net.values())}, "
         f"{negative} negative lots"
     )
 
