@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from datalever.economy import Policy
     from datalever.ledger.posting import Ledger
 
 console = Console()
@@ -38,7 +39,7 @@ def _url(database_url: str | None) -> str:
     return database_url or DEFAULT_DATABASE_URL
 
 
-def _policy_or_exit(policy: Path | None):  # type: ignore[no-untyped-def]
+def _policy_or_exit(policy: Path | None) -> Policy:
     from datalever.economy import ConfigError, load_policy
 
     try:
