@@ -37,7 +37,7 @@ def idempotency(
 ) -> Idempotency:
     """Scope the key to the calling API key and fingerprint method, path and body."""
     payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
-    return Idempotency(f"key:{principal.key_id}", key, request_hash(request.method, request.url.path, payload))
+    return Idempotency(f"key:{principal.key_id}", key, request_hash(request.method, request.scope["path"], payload))
 
 
 def respond(outcome: Outcome) -> JSONResponse:
