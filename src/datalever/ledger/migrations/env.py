@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import pkgutil
+
 from alembic import context
 from sqlalchemy import Connection
 
-import datalever.ledger.models  # noqa: F401  (registers the tables on Base.metadata)
+import datalever
 from datalever.ledger.db import make_engine
 from datalever.ledger.models import Base
 
+
+def _import_models() -> None:
+    """Import every `datalever.<part>.models` so autogenerate sees all parts' tables on Base.metadata."""
+    for part in pkgutil.iter_modules(datalever.__path__):
+        if part.ispkg and importlib.util.find_spec(f"datalever.{part.name}.models") is not None:
+            importlib.import_module(f"datalever.{part.name}.models")
+
+
+_import_models()
 config = context.config
 target_metadata = Base.metadata
 
