@@ -59,6 +59,7 @@ def _expire_account(ledger: Ledger, account_id: int, lot_ids: list[int], now: da
     expired: dict[int, int] = {}
 
     def work(posting: Posting) -> tuple[int, dict[str, Any]]:
+        expired.clear()  # a retried attempt starts afresh
         posting.lock_accounts([account_id])
         remaining = posting.conn.execute(
             select(LOTS.c.id, LOTS.c.remaining).where(LOTS.c.id.in_(lot_ids), LOTS.c.remaining > 0)
