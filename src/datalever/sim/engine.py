@@ -15,8 +15,8 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -435,10 +435,12 @@ class Simulation:
         s["compute_cost_cents"][week] = served * ai.compute_cost_cents_per_query
         s["revenue_cents"][week] = served * ai.revenue_cents_per_query
         s["feedback_value_cents"][week] = total[_F["feedback_accepted"]] * ai.feedback_value_cents
-        s["operator_net_cents"][week] = (
-            s["revenue_cents"][week] - s["compute_cost_cents"][week] + s["feedback_value_cents"][week]
-        )
         value = self.policy.credit.value_cents if self.policy is not None else 0
+        earned = total[_F["credits_feedback"]] + total[_F["credits_stipend"]]
+        # Earned credits count as a cost at their published value when issued (as if all were redeemed).
+        s["operator_net_cents"][week] = (
+            s["revenue_cents"][week] - s["compute_cost_cents"][week] + s["feedback_value_cents"][week] - earned * value
+        )
         s["credit_liability_cents"][week] = total[_F["credits_outstanding"]] * value
         s["credits_issued"][week] = (
             total[_F["credits_allowance"]] + total[_F["credits_feedback"]] + total[_F["credits_stipend"]]
