@@ -107,7 +107,10 @@ def simulate_index(scenario: Scenario, affinity: float, adoption_weeks: float) -
     """The no-policy world (as observed in 2022-23) with the given substitution parameters, as a month index."""
     variant = with_substitution(scenario, affinity, adoption_weeks)
     (result,) = run_simulations(variant, [None], ["baseline"], threads=1)
-    return simulated_index(result.series["questions_posted"], variant.run.start)
+    # Expected questions posted given the people's choices (asks x chance of not finding an answer): the
+    # platform's binomial draw adds noise that would only blur the objective.
+    expected_posted = result.series["platform_questions"] * (1.0 - result.series["find_probability"])
+    return simulated_index(expected_posted, variant.run.start)
 
 
 @dataclass

@@ -107,7 +107,8 @@ def register(app: typer.Typer) -> None:
         with console.status("fitting with scipy.optimize (Nelder-Mead)..."):
             fit = calibrate_scenario(chosen, observed)
         paths = write_calibration(fit, out)
-        table = Table(title=f"Calibration of {chosen.name} on {source or 'the packaged monthly totals'}")
+        console.print(f"calibrated {chosen.name} on {source or 'the packaged monthly totals (CC BY-SA 4.0)'}")
+        table = Table()
         table.add_column("parameter")
         table.add_column("fitted", justify="right")
         for name, value in fit.parameters.items():

@@ -286,7 +286,7 @@ class Block:
             remaining -= take
             if not remaining.any():
                 break
-        else:  # pragma: no cover - affordability is checked above
+        if remaining.any():  # pragma: no cover - affordability is checked above
             raise AssertionError("spent more credits than held")
         # The AI's nudge: some answers cite the platform, and some citations become platform visits.
         received = self.ai_answers_received[:m]

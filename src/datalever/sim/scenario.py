@@ -139,13 +139,13 @@ class ChoiceSection(StrictModel):
     effort_ai: NonNegativeFloat = Field(0.0, description="Effort (utility units) of asking the AI.")
     effort_platform: NonNegativeFloat = Field(0.5, description="Effort of searching or posting on the platform.")
     ai_affinity_mean: float = Field(
-        0.76,
+        2.6,
         ge=-20.0,
         le=20.0,
         description="Mean AI affinity (alternative-specific constant); fitted on Stack Overflow 2022-23 by calibrate.",
     )
     adoption_weeks: PositiveFloat = Field(
-        23.2,
+        36.0,
         le=1_000.0,
         description="Mean weeks until a person considers the AI at all; fitted on Stack Overflow 2022-23 by calibrate.",
     )
