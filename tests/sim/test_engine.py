@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from datalever.sim import population
-from datalever.sim.engine import METRICS, run_simulations
+from datalever.sim.engine import METRICS, Simulation, run_simulations
 from datalever.sim.outcomes import credit_balance, summarize
 from tests.sim.helpers import policy, run_pair, scenario
 
@@ -82,6 +82,20 @@ def test_credits_balance_issued_equals_spent_expired_outstanding(expires: str) -
         assert s["credits_expired"].sum() == 0
     else:
         assert s["credits_expired"].sum() > 0
+
+
+def test_running_balances_match_the_credit_buckets_every_week() -> None:
+    sim = Simulation(scenario(weeks=20), policy(allowance={"credits_per_month": 20}))
+    for week in range(20):
+        context = sim.begin_week(week)
+        sim.finish_week(week, [block.step(context) for block in sim.blocks])
+        for block in sim.blocks:
+            block.audit()
+    assert sim.series["fallback_questions"].sum() > 0  # the scarce allowance made people run short
+    block = sim.blocks[0]
+    block.balance[0] += 1  # a balance edited outside a transfer is caught
+    with pytest.raises(AssertionError, match="differ from the credit buckets"):
+        block.audit()
 
 
 def test_allowance_follows_the_policy_each_calendar_month() -> None:

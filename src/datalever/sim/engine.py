@@ -142,6 +142,7 @@ class Block:
     ai_answers_received: npt.NDArray[np.int32] = field(init=False)
     reputation: npt.NDArray[np.float64] = field(init=False)
     buckets: dict[int, npt.NDArray[np.int32]] = field(init=False)
+    outstanding: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         n = self.traits.size
@@ -157,7 +158,7 @@ class Block:
         self.ai = np.zeros(n, np.int16)
         self.extra_visits = np.zeros(n, np.int16)
         self.scratch = np.empty(n, np.float32)
-        self.balance = np.empty(n, np.int32)
+        self.balance = np.zeros(n, np.int32)  # always the sum of the buckets (see audit)
         self.cost = np.empty(n, np.int32)
         self.below = np.empty(n, np.bool_)
         self.month_answers = np.zeros(self.traits.contributors.size, np.int32)
@@ -166,6 +167,7 @@ class Block:
         initial = self.rules.policy.feedback.initial_reputation if self.rules else 0.0
         self.reputation = np.full(n, initial, np.float64)
         self.buckets = {}
+        self.outstanding = 0
 
     # -- credits -----------------------------------------------------------------------------------------
     def _grant(
@@ -175,6 +177,19 @@ class Block:
         if bucket is None:
             bucket = self.buckets[expires] = np.zeros(self.traits.size, np.int32)
         bucket[who] += np.asarray(amount, dtype=np.int32)
+        self.balance[who] += np.asarray(amount, dtype=np.int32)
+        count = self.traits.size if isinstance(who, slice) else len(who)
+        self.outstanding += int(np.sum(amount)) if np.ndim(amount) else int(amount) * count
+
+    def audit(self) -> None:
+        """Check the running balances against the credit buckets (each credit is in exactly one bucket)."""
+        total = np.zeros(self.traits.size, np.int64)
+        for bucket in self.buckets.values():
+            if np.any(bucket < 0):
+                raise AssertionError("a credit bucket went negative")
+            total += bucket
+        if not np.array_equal(total, self.balance) or int(total.sum()) != self.outstanding:
+            raise AssertionError("running balances differ from the credit buckets")
 
     def _spending_order(self) -> list[int]:
         """Credits that expire soonest are spent first; never-expiring credits last."""
@@ -195,7 +210,11 @@ class Block:
         self.month_answers[:] = 0
         for key in list(self.buckets):
             if key != NEVER and key <= ctx.month:
-                tally[_F["credits_expired"]] += float(self.buckets.pop(key).sum(dtype=np.int64))
+                expired = self.buckets.pop(key)
+                self.balance -= expired
+                lost = int(expired.sum(dtype=np.int64))
+                self.outstanding -= lost
+                tally[_F["credits_expired"]] += lost
         due = int(allowance_due(policy.allowance, self.rules.start_month, ctx.month))
         if due:
             self._grant(slice(None), due, int(expiry_month_index(policy.allowance.expires, ctx.month)))
@@ -250,8 +269,7 @@ class Block:
         tally[_F["active_contributors"]] = np.count_nonzero(answers)
         tally[_F["questions"]] = q.sum()
         tally[_F["ai_queries"]] = ai.sum()
-        if self.buckets:
-            tally[_F["credits_outstanding"]] = sum(float(b.sum(dtype=np.int64)) for b in self.buckets.values())
+        tally[_F["credits_outstanding"]] = self.outstanding
         return tally
 
     def _charge(self, ai: npt.NDArray[np.int16], tally: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
@@ -263,11 +281,7 @@ class Block:
         assert self.rules is not None
         m = ai.size
         table = self.rules.session_cost
-        order = [self.buckets[key][:m] for key in self._spending_order()]
         balance = self.balance[:m]
-        balance[:] = 0
-        for bucket in order:
-            balance += bucket
         cost = self.cost[:m]
         np.take(table, ai, out=cost, mode="clip")  # ai < len(table) by construction
         short = np.flatnonzero(cost > balance)
@@ -278,16 +292,31 @@ class Block:
             cost[short] = table[served]
             tally[_F["fallback_questions"]] = (wanted - served).sum()
             tally[_F["people_out_of_credits"]] = short.size
-        tally[_F["credits_spent"]] = cost.sum()
-        remaining = cost
-        for bucket in order:  # spend credits that expire soonest first
-            take = np.minimum(bucket, remaining)
-            bucket -= take
-            remaining -= take
-            if not remaining.any():
-                break
-        if remaining.any():  # pragma: no cover - affordability is checked above
-            raise AssertionError("spent more credits than held")
+        spent = int(cost.sum(dtype=np.int64))
+        tally[_F["credits_spent"]] = spent
+        balance -= cost
+        self.outstanding -= spent
+        # Spend the credits that expire soonest first. Most people pay from the first bucket; whoever still
+        # owes something continues, as a shrinking subset, to the next.
+        order = [self.buckets[key] for key in self._spending_order()]
+        if order:
+            first = order[0][:m]
+            take = np.minimum(first, cost)
+            first -= take
+            remaining = cost - take
+            owing = np.flatnonzero(remaining > 0)
+            left = remaining[owing]
+            for bucket in order[1:]:
+                if not owing.size:
+                    break
+                have = bucket[owing]
+                take = np.minimum(have, left)
+                bucket[owing] = have - take
+                left = left - take
+                keep = left > 0
+                owing, left = owing[keep], left[keep]
+            if owing.size:  # pragma: no cover - affordability is checked above
+                raise AssertionError("spent more credits than held")
         # The AI's nudge: some answers cite the platform, and some citations become platform visits.
         received = self.ai_answers_received[:m]
         citations = np.asarray(citations_due(received, received + ai, self.rules.policy.nudge))
@@ -326,7 +355,9 @@ class Block:
         rules = self.rules.policy.feedback
         # Verdicts are applied one submission at a time, as the service does. Sorting by submissions (most
         # first) makes the people still submitting at step j a prefix, so each step works on views.
-        order = np.argsort(-given, kind="stable")
+        cap = int(given.max())
+        small = np.int8 if cap < 127 else np.int32  # 8-bit keys let NumPy use its linear-time radix sort
+        order = np.argsort((cap - given).astype(small), kind="stable")
         who, given, accepted = who[order], given[order], accepted[order]
         still = np.bincount(given)[::-1].cumsum()[::-1]  # still[j]: people with at least j submissions
         rep = self.reputation[who]
