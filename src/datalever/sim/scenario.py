@@ -24,7 +24,12 @@ NonNegativeFloat = Annotated[float, Field(ge=0.0)]
 class RunSection(StrictModel):
     """Size and calendar of a run."""
 
-    agents: int = Field(100_000, ge=100, le=50_000_000, description="Number of people simulated.")
+    agents: int = Field(
+        100_000,
+        ge=100,
+        le=50_000_000,
+        description="Number of people simulated (a sample of the platform's population).",
+    )
     weeks: int = Field(520, ge=1, le=5_200, description="Horizon in weekly steps (520 = ten years).")
     seed: int = Field(1, ge=0, description="Seed of the numpy.random.Generator; same seed, same results.")
     start: date = Field(
@@ -96,7 +101,8 @@ class PlatformSection(StrictModel):
     )
     find_half_stock_per_agent: PositiveFloat = Field(
         0.015,
-        description="Stock (answered questions per simulated person) at which the find chance is half its max.",
+        description="Stock (answered questions per simulated person) at which the find chance is half its max; "
+        "with the defaults about 1 in 100 searches ends in a new question (assumption).",
     )
     quality_found: Probability = Field(0.9, description="Quality of an existing answer found by search (assumption).")
     quality_posted: Probability = Field(
@@ -134,10 +140,14 @@ class AISection(StrictModel):
 class ChoiceSection(StrictModel):
     """The logit choice between asking the AI and going to the platform."""
 
-    beta_quality: NonNegativeFloat = Field(4.0, description="Utility per unit of expected answer quality.")
-    beta_price: NonNegativeFloat = Field(0.3, description="Disutility per credit of the price of one query.")
-    effort_ai: NonNegativeFloat = Field(0.0, description="Effort (utility units) of asking the AI.")
-    effort_platform: NonNegativeFloat = Field(0.5, description="Effort of searching or posting on the platform.")
+    beta_quality: NonNegativeFloat = Field(4.0, description="Utility per unit of expected answer quality (assumption).")
+    beta_price: NonNegativeFloat = Field(
+        0.3, description="Disutility per credit of the price of one query (assumption)."
+    )
+    effort_ai: NonNegativeFloat = Field(0.0, description="Effort (utility units) of asking the AI (assumption).")
+    effort_platform: NonNegativeFloat = Field(
+        0.5, description="Effort of searching or posting on the platform (assumption)."
+    )
     ai_affinity_mean: float = Field(
         2.6,
         ge=-20.0,
@@ -158,7 +168,10 @@ class PolicyResponseSection(StrictModel):
         3, ge=1, le=100, description="AI queries per session, for session pricing (assumption)."
     )
     stipend_min_answers: int = Field(
-        4, ge=1, description="Answers in a calendar month that make a linked member an active participant."
+        4,
+        ge=1,
+        description="Answers in a calendar month that make a linked member an active participant (assumption; "
+        "a stipend for activity, never per answer).",
     )
     stipend_contribution_response: NonNegativeFloat = Field(
         0.25,
