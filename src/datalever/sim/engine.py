@@ -343,31 +343,43 @@ class Block:
         who = np.flatnonzero(draw >= 1.0)
         if not who.size:
             return
-        given = draw[who].astype(np.int64)
+        given = draw[who].astype(np.int32)
         if self.rules is not None:
             given = np.minimum(given, self.rules.policy.feedback.daily_cap * 7)
-        accept = np.where(self.traits.spammer[who], people.feedback_accept_spam, people.feedback_accept_genuine)
-        accepted = (given * accept + self.rng.random(who.size)).astype(np.int64)
+        accept = np.where(
+            self.traits.spammer[who],
+            np.float32(people.feedback_accept_spam),
+            np.float32(people.feedback_accept_genuine),
+        )
+        accepted = (given * accept + self.rng.random(who.size, dtype=np.float32)).astype(np.int32)
         tally[_F["feedback_given"]] = given.sum()
         tally[_F["feedback_accepted"]] = accepted.sum()
         if self.rules is None:
             return
         rules = self.rules.policy.feedback
-        # Verdicts are applied one submission at a time, as the service does. Sorting by submissions (most
-        # first) makes the people still submitting at step j a prefix, so each step works on views.
-        cap = int(given.max())
-        small = np.int8 if cap < 127 else np.int32  # 8-bit keys let NumPy use its linear-time radix sort
-        order = np.argsort((cap - given).astype(small), kind="stable")
-        who, given, accepted = who[order], given[order], accepted[order]
-        still = np.bincount(given)[::-1].cumsum()[::-1]  # still[j]: people with at least j submissions
+        # Verdicts are applied one submission at a time, as the service does; accepted verdicts are spread
+        # evenly over a person's submissions of the week. Everyone has a first submission; the few with more
+        # are sorted (most first) so those still submitting at step j are a prefix and each step uses views.
         rep = self.reputation[who]
-        earned = np.zeros(who.size, np.int64)
-        for j in range(int(given[0])):
-            k = int(still[j + 1])
-            g, a = given[:k], accepted[:k]
-            ok = (j + 1) * a // g > j * a // g  # accepted verdicts spread evenly over the week's submissions
-            earned[:k] += np.asarray(feedback_reward(rep[:k], rules), dtype=np.int64) * ok
-            rep[:k] = reputation_after(rep[:k], ok, rules)
+        ok = accepted >= given  # the first verdict, (0 + 1) * a // g > 0 * a // g, holds exactly when a >= g
+        earned = np.asarray(feedback_reward(rep, rules), dtype=np.int64) * ok
+        rep = reputation_after(rep, ok, rules)
+        more = np.flatnonzero(given > 1)
+        if more.size:
+            cap = int(given[more].max())
+            small = np.int8 if cap < 127 else np.int32  # 8-bit keys let NumPy use its linear-time radix sort
+            more = more[np.argsort((cap - given[more]).astype(small), kind="stable")]
+            g_all, a_all, r_all = given[more], accepted[more], rep[more]
+            e_all = np.zeros(more.size, np.int64)
+            still = np.bincount(g_all)[::-1].cumsum()[::-1]  # still[j]: people with at least j submissions
+            for j in range(1, cap):
+                k = int(still[j + 1])
+                g, a = g_all[:k], a_all[:k]
+                step_ok = (j + 1) * a // g > j * a // g
+                e_all[:k] += np.asarray(feedback_reward(r_all[:k], rules), dtype=np.int64) * step_ok
+                r_all[:k] = reputation_after(r_all[:k], step_ok, rules)
+            earned[more] += e_all
+            rep[more] = r_all
         self.reputation[who] = rep
         if earned.any():
             self._grant(who, earned, int(expiry_month_index(rules.expires, self._month)))
