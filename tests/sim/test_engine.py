@@ -37,6 +37,18 @@ def test_results_do_not_depend_on_thread_count(monkeypatch: pytest.MonkeyPatch) 
             np.testing.assert_array_equal(a.series[name], b.series[name], err_msg=name)
 
 
+def test_worker_processes_give_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(population, "BLOCK_SIZE", 700)
+    sc = scenario(agents=3_000, weeks=15)
+    pol = policy()
+    in_threads = run_simulations(sc, [None, pol], ["b", "p"], processes=False)
+    in_processes = run_simulations(sc, [None, pol], ["b", "p"], processes=True, threads=2)
+    for a, b in zip(in_threads, in_processes, strict=True):
+        assert a.initial_stock == b.initial_stock
+        for name in METRICS:
+            np.testing.assert_array_equal(a.series[name], b.series[name], err_msg=name)
+
+
 def test_better_ai_takes_more_questions() -> None:
     weak, _ = run_pair(scenario(ai={"quality_max": 0.6}))
     strong, _ = run_pair(scenario(ai={"quality_max": 0.99}))

@@ -11,8 +11,9 @@ Every credit rule is a call into `datalever.economy` (the same functions the led
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,7 @@ from datalever.economy import (
 )
 from datalever.sim import dynamics
 from datalever.sim.population import MAX_WEEKLY_QUESTIONS, Traits, block_sizes, draw_traits
-from datalever.sim.scenario import Scenario
+from datalever.sim.scenario import RunSection, Scenario
 
 NEVER = -1  # bucket key of credits that never expire
 UNIT16 = np.float32(1.0 / 65536.0)  # scales a 16-bit random lane to a uniform in [0, 1)
@@ -388,30 +389,51 @@ class Block:
     _month: int = 0
 
 
+def block_seeds(run: RunSection) -> list[np.random.SeedSequence]:
+    """One independent stream per block of people plus one for the platform, all from the run's seed."""
+    return np.random.SeedSequence(run.seed).spawn(len(block_sizes(run.agents)) + 1)
+
+
+def build_blocks(scenario: Scenario, policy: Policy | None, indices: Iterable[int]) -> list[Block]:
+    """The blocks with the given indices; block i is the same people wherever and whenever it is built."""
+    sizes, seeds = block_sizes(scenario.run.agents), block_seeds(scenario.run)
+    rules = Rules.build(policy, scenario) if policy is not None else None
+    blocks = []
+    for i in indices:
+        rng = np.random.default_rng(seeds[i])
+        blocks.append(Block(draw_traits(sizes[i], scenario, rng), rng, scenario, rules))
+    return blocks
+
+
+def block_sums(blocks: Sequence[Block]) -> tuple[float, float]:
+    """Expected weekly visits and answers of these people with no AI: they set the platform's steady state."""
+    visits = sum(float(b.traits.rate.sum(dtype=np.float64)) for b in blocks)
+    answers = sum(
+        float((b.traits.rate[b.traits.contributors] * b.traits.contribution_rate).sum(dtype=np.float64)) for b in blocks
+    )
+    return visits, answers
+
+
 @dataclass
 class Simulation:
     """One run (baseline when policy is None): the blocks of people plus the platform and the AI."""
 
     scenario: Scenario
     policy: Policy | None
+    sums: tuple[float, float] | None = None  # (expected visits, expected answers) when blocks live elsewhere
     blocks: list[Block] = field(init=False)
     series: dict[str, npt.NDArray[np.float64]] = field(init=False)
 
     def __post_init__(self) -> None:
         run = self.scenario.run
-        sizes = block_sizes(run.agents)
-        seeds = np.random.SeedSequence(run.seed).spawn(len(sizes) + 1)
         self.rules = Rules.build(self.policy, self.scenario) if self.policy is not None else None
-        self.blocks = []
-        for size, seed in zip(sizes, seeds, strict=False):
-            rng = np.random.default_rng(seed)
-            self.blocks.append(Block(draw_traits(size, self.scenario, rng), rng, self.scenario, self.rules))
-        self.rng = np.random.default_rng(seeds[-1])
-        visits = sum(float(b.traits.rate.sum(dtype=np.float64)) for b in self.blocks)
-        answers = sum(
-            float((b.traits.rate[b.traits.contributors] * b.traits.contribution_rate).sum(dtype=np.float64))
-            for b in self.blocks
-        )
+        self.rng = np.random.default_rng(block_seeds(run)[-1])
+        if self.sums is None:  # people stepped in this process
+            self.blocks = build_blocks(self.scenario, self.policy, range(len(block_sizes(run.agents))))
+            self.sums = block_sums(self.blocks)
+        else:  # people stepped elsewhere (worker processes), which reported their totals
+            self.blocks = []
+        visits, answers = self.sums
         platform = self.scenario.platform
         self.initial_stock = dynamics.equilibrium_stock(visits, answers, run.agents, platform)
         self.stock = self.initial_stock
@@ -506,22 +528,40 @@ def run_simulations(
     labels: Sequence[str],
     on_week: Callable[[int], None] | None = None,
     threads: int | None = None,
+    processes: bool | None = None,
 ) -> list[RunResult]:
-    """Run several variants of a scenario week by week, their blocks stepped in parallel threads.
+    """Run several variants of a scenario week by week, their blocks of people stepped in parallel.
 
-    NumPy releases the GIL inside its loops, so blocks of people step concurrently on several cores; each
-    block has its own random stream, so results do not depend on the number of threads.
+    Blocks step in threads (NumPy releases the GIL inside its loops) or, for large runs, in worker
+    processes that each own some blocks for the whole run (no GIL at all; only the week's context and the
+    tallies cross). Each block has its own random stream, so results never depend on how they are spread.
     """
-    sims = [Simulation(scenario, policy) for policy in policies]
     workers = threads or os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for week in range(scenario.run.weeks):
-            contexts = [sim.begin_week(week) for sim in sims]
-            jobs = [
-                [pool.submit(block.step, ctx) for block in sim.blocks] for sim, ctx in zip(sims, contexts, strict=True)
-            ]
-            for sim, sim_jobs in zip(sims, jobs, strict=True):
-                sim.finish_week(week, [job.result() for job in sim_jobs])
-            if on_week is not None:
-                on_week(week)
+    blocks = len(block_sizes(scenario.run.agents))
+    if processes is None:
+        processes = workers > 1 and blocks >= 2 and "fork" in multiprocessing.get_all_start_methods()
+    if processes:
+        from datalever.sim.parallel import ProcessBlocks
+
+        with ProcessBlocks(scenario, policies, min(workers, blocks)) as remote:
+            sims = [Simulation(scenario, policy, sums=sums) for policy, sums in zip(policies, remote.sums, strict=True)]
+            for week in range(scenario.run.weeks):
+                tallies = remote.step([sim.begin_week(week) for sim in sims])
+                for sim, sim_tallies in zip(sims, tallies, strict=True):
+                    sim.finish_week(week, sim_tallies)
+                if on_week is not None:
+                    on_week(week)
+    else:
+        sims = [Simulation(scenario, policy) for policy in policies]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for week in range(scenario.run.weeks):
+                contexts = [sim.begin_week(week) for sim in sims]
+                jobs = [
+                    [pool.submit(block.step, ctx) for block in sim.blocks]
+                    for sim, ctx in zip(sims, contexts, strict=True)
+                ]
+                for sim, sim_jobs in zip(sims, jobs, strict=True):
+                    sim.finish_week(week, [job.result() for job in sim_jobs])
+                if on_week is not None:
+                    on_week(week)
     return [RunResult(label, scenario, sim.series, sim.initial_stock) for label, sim in zip(labels, sims, strict=True)]
