@@ -161,3 +161,38 @@ def _save(fig: Any, path: str | Path) -> Path:
     fig.savefig(target, dpi=110, metadata={"Software": None})
     plt.close(fig)
     return target
+
+
+def grouped_bars(
+    path: str | Path,
+    title: str,
+    categories: Sequence[str],
+    groups: Mapping[str, Sequence[float]],
+    *,
+    errors: Mapping[str, Sequence[float]] | None = None,
+    ylabel: str = "",
+) -> Path:
+    """Vertical bars: one cluster per category, one bar per group (with optional error bars), as a PNG."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.6 * len(categories) + 3), 4.4))
+    width = 0.8 / max(len(groups), 1)
+    xs = np.arange(len(categories))
+    for i, (name, values) in enumerate(groups.items()):
+        err = None if errors is None else np.asarray(errors[name], dtype=float)
+        ax.bar(
+            xs + (i - (len(groups) - 1) / 2) * width,
+            np.asarray(values, dtype=float),
+            width,
+            yerr=err,
+            label=name,
+            color=PALETTE[i % len(PALETTE)],
+            capsize=3,
+        )
+    ax.set_xticks(xs, list(categories), fontsize=8, rotation=15, ha="right")
+    ax.set_ylabel(ylabel, fontsize=9)
+    ax.set_title(title, fontsize=12, loc="left")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return _save(fig, path)
