@@ -520,6 +520,7 @@ class RunResult:
     scenario: Scenario
     series: dict[str, npt.NDArray[np.float64]]
     initial_stock: float
+    policy: Policy | None = None
 
 
 def run_simulations(
@@ -564,4 +565,7 @@ def run_simulations(
                     sim.finish_week(week, [job.result() for job in sim_jobs])
                 if on_week is not None:
                     on_week(week)
-    return [RunResult(label, scenario, sim.series, sim.initial_stock) for label, sim in zip(labels, sims, strict=True)]
+    return [
+        RunResult(label, scenario, sim.series, sim.initial_stock, sim.policy)
+        for label, sim in zip(labels, sims, strict=True)
+    ]

@@ -80,9 +80,12 @@ def verdict(items: list[Measure]) -> dict[str, Any]:
     heads = {m.party: m for m in items if HEADLINE[m.party] == m.name}
     better = {party: m.policy >= m.baseline for party, m in heads.items()}
     losers = [party for party, ok in better.items() if not ok]
-    parts = ", ".join(f"the {party} ({heads[party].change_percent:+.1f}% {HEADLINE[party]})" for party in heads)
+    parts = ", ".join(f"{party} {heads[party].change_percent:+.1f}% ({HEADLINE[party]})" for party in heads)
     if not losers:
-        text = f"Positive-sum: the policy leaves {parts} at least as well off as no policy over the horizon."
+        text = (
+            "Positive-sum: the operator, the platform and the people are each at least as well off as with no "
+            f"policy over the horizon. Changes: {parts}."
+        )
     else:
         who = " and ".join(f"the {party}" for party in losers)
         text = f"Not positive-sum: {who} would be worse off than with no policy. Changes: {parts}."
@@ -143,5 +146,6 @@ def summarize(baseline: RunResult, policy: RunResult, *, policy_source: str) -> 
         ],
         "totals": {"baseline": totals(baseline), "policy": totals(policy)},
         "credits": credit_balance(policy),
+        "credit_value_cents": policy.policy.credit.value_cents if policy.policy is not None else 0,
         "scenario_parameters": policy.scenario.model_dump(mode="json"),
     }

@@ -54,11 +54,12 @@ def rolling_mean(values: np.ndarray[Any, Any], weeks: int = 4) -> np.ndarray[Any
 
 
 def monthly(result: RunResult, name: str, how: str = "sum") -> tuple[list[str], np.ndarray[Any, Any]]:
-    """A weekly series per calendar month (of each week's start): summed flows or end-of-month stocks."""
+    """A weekly series per calendar month (of each week's start): sum, mean per week, or last value."""
     months: dict[str, list[float]] = {}
     for day, value in zip(week_dates(result), result.series[name], strict=True):
         months.setdefault(day[:7], []).append(float(value))
-    values = [sum(v) if how == "sum" else v[-1] for v in months.values()]
+    pick = {"sum": sum, "last": lambda v: v[-1], "mean": lambda v: sum(v) / len(v)}[how]
+    values = [pick(v) for v in months.values()]
     return list(months), np.array(values)
 
 
@@ -122,9 +123,9 @@ def write_plots(baseline: RunResult, policy: RunResult, summary: dict[str, Any],
                 "credits",
             ),
             Panel(
-                "Questions sent to the platform because the asker was out of credits (per month)",
-                {"fallback questions": monthly(policy, "fallback_questions")[1]},
-                "questions",
+                "Questions sent to the platform because the asker was out of credits (per week, monthly mean)",
+                {"fallback questions": monthly(policy, "fallback_questions", "mean")[1]},
+                "questions per week",
             ),
         ],
         xlabel=f"years from {months[0]}",
@@ -148,6 +149,15 @@ def build_report(summary: dict[str, Any], plots: dict[str, Path], outputs: Seque
     c = summary["credits"]
     credit_rows = [[k, f"{c[k]:,.0f}"] for k in ("issued", "spent", "expired", "outstanding", "unaccounted")]
     years = summary["weeks"] / 52
+    b, p = summary["totals"]["baseline"], summary["totals"]["policy"]
+    paid_out = (p["credits_feedback"] + p["credits_stipend"]) * summary["credit_value_cents"]
+    operator = (
+        "Operator, in cents over the horizon (no policy in brackets): "
+        f"revenue {p['revenue_cents']:,.0f} ({b['revenue_cents']:,.0f}), "
+        f"compute cost {p['compute_cost_cents']:,.0f} ({b['compute_cost_cents']:,.0f}), value of accepted feedback "
+        f"{p['feedback_value_cents']:,.0f} ({b['feedback_value_cents']:,.0f}), earned credits paid out at their "
+        f"published value {paid_out:,.0f} (0)."
+    )
     return Report(
         title=f"Does the credit policy keep the commons alive? Scenario {summary['scenario']}",
         subtitle=f"{summary['agents']:,} people, {summary['weeks']} weeks ({years:.1f} years) from {summary['start']},"
@@ -159,7 +169,8 @@ def build_report(summary: dict[str, Any], plots: dict[str, Path], outputs: Seque
                 "The three parties",
                 [
                     "Each bar is one measure summed (or, for stocks, taken at the horizon) over the whole run, with "
-                    "the policy against the same people, platform and AI without it (same seed)."
+                    "the policy against the same people, platform and AI without it (same seed).",
+                    operator,
                 ],
                 [plots["parties"]],
                 [Table(["party", "measure", "no policy", "credit policy", "change"], rows)],
