@@ -58,6 +58,8 @@ def monthly(result: RunResult, name: str, how: str = "sum") -> tuple[list[str], 
     months: dict[str, list[float]] = {}
     for day, value in zip(week_dates(result), result.series[name], strict=True):
         months.setdefault(day[:7], []).append(float(value))
+    if len(months) > 1 and len(months[next(reversed(months))]) < 4:  # the run ended early in its last month
+        months.pop(next(reversed(months)))
     pick = {"sum": sum, "last": lambda v: v[-1], "mean": lambda v: sum(v) / len(v)}[how]
     values = [pick(v) for v in months.values()]
     return list(months), np.array(values)
