@@ -11,8 +11,8 @@ Every credit rule is a call into `datalever.economy` (the same functions the led
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -540,7 +540,8 @@ def run_simulations(
     workers = threads or os.cpu_count() or 1
     blocks = len(block_sizes(scenario.run.agents))
     if processes is None:
-        processes = workers > 1 and blocks >= 2 and "fork" in multiprocessing.get_all_start_methods()
+        # Forked workers only where fork is the safe default (Linux); threads everywhere else.
+        processes = workers > 1 and blocks >= 2 and sys.platform.startswith("linux")
     if processes:
         from datalever.sim.parallel import ProcessBlocks
 
