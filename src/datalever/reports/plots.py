@@ -5,7 +5,7 @@ Only the non-interactive Agg backend is used, so reports render on servers witho
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,16 +89,21 @@ def change_bars(
     groups: Mapping[str, str] | None = None,
     xlabel: str = "change vs baseline (%)",
     clip: float | None = None,
+    lower_is_better: Collection[str] = (),
 ) -> Path:
-    """Horizontal bars of percentage changes, green for gains and red for losses; `groups` labels each bar.
+    """Horizontal bars of percentage changes, green when the change is good and red when it is bad.
 
-    With `clip`, the axis spans at most +-clip percent so one huge change does not flatten the others.
+    A rise is good unless the name is in `lower_is_better` (costs, say). `groups` labels each bar. With
+    `clip`, the axis spans at most +-clip percent so one huge change does not flatten the others.
     """
     plt = _pyplot()
     names = list(changes)
     values = np.array([changes[name] for name in names], dtype=float)
     fig, ax = plt.subplots(figsize=(9.0, 0.45 * len(names) + 1.4))
-    colors = ["#2a9d8f" if v >= 0 else "#d1495b" for v in values]
+    colors = [
+        "#2a9d8f" if (v >= 0) != (name in lower_is_better) or v == 0 else "#d1495b"
+        for name, v in zip(names, values, strict=True)
+    ]
     labels = [f"{groups[name]}: {name}" if groups else name for name in names]
     y = np.arange(len(names))[::-1]
     ax.set_yticks(y, labels, fontsize=9)

@@ -54,6 +54,7 @@ def totals(result: RunResult) -> dict[str, float]:
     total["active_contributors_mean"] = float(s["active_contributors"].mean())
     total["ai_share_mean"] = float(s["ai_share"].mean())
     total["mean_answer_quality"] = total["answer_quality_total"] / max(total["questions_answered"], 1.0)
+    total["credits_earned"] = total["credits_feedback"] + total["credits_stipend"]
     return total
 
 
@@ -64,13 +65,18 @@ def measures(baseline: RunResult, policy: RunResult) -> list[Measure]:
         ("operator", "AI queries served", "ai_queries"),
         ("operator", "compute cost (cents)", "compute_cost_cents"),
         ("operator", "accepted feedback", "feedback_accepted"),
+        ("operator", "credit liability at horizon (cents)", "credit_liability_cents"),
         ("platform", "knowledge stock at horizon", "knowledge_stock"),
         ("platform", "visits", "platform_visits"),
+        ("platform", "questions posted", "questions_posted"),
         ("platform", "answers contributed", "answers"),
         ("platform", "active contributors (weekly mean)", "active_contributors_mean"),
         ("people", "answer quality received", "answer_quality_total"),
         ("people", "questions answered", "questions_answered"),
         ("people", "mean answer quality", "mean_answer_quality"),
+        ("people", "credits earned (feedback, stipends)", "credits_earned"),
+        ("people", "credits spent on AI queries", "credits_spent"),
+        ("people", "questions sent to the fallback", "fallback_questions"),
     ]
     return [Measure(party, name, b[key], p[key]) for party, name, key in rows]
 

@@ -89,14 +89,16 @@ def write_plots(baseline: RunResult, policy: RunResult, summary: dict[str, Any],
         ],
         xlabel=xlabel,
     )
-    changes = {m["measure"]: m["change_percent"] for m in summary["measures"]}
-    groups = {m["measure"]: m["party"] for m in summary["measures"]}
+    comparable = [m for m in summary["measures"] if m["baseline"] != 0]  # a change from zero has no percentage
+    changes = {m["measure"]: m["change_percent"] for m in comparable}
+    groups = {m["measure"]: m["party"] for m in comparable}
     parties = change_bars(
         out / "parties.png",
-        "Each party with the credit policy, against no policy (whole horizon)",
+        "Policy against no policy, whole run (green: better, red: worse)",
         changes,
         groups=groups,
-        clip=60.0,
+        clip=100.0,
+        lower_is_better={"compute cost (cents)", "questions sent to the fallback"},
     )
     months, _ = monthly(policy, "credits_allowance")
     flows = {
@@ -145,7 +147,13 @@ def _fmt(value: float) -> str:
 def build_report(summary: dict[str, Any], plots: dict[str, Path], outputs: Sequence[str]) -> Report:
     v = summary["verdict"]
     rows = [
-        [m["party"], m["measure"], _fmt(m["baseline"]), _fmt(m["policy"]), f"{m['change_percent']:+.1f}%"]
+        [
+            m["party"],
+            m["measure"],
+            _fmt(m["baseline"]),
+            _fmt(m["policy"]),
+            f"{m['change_percent']:+.1f}%" if m["baseline"] else "new",
+        ]
         for m in summary["measures"]
     ]
     c = summary["credits"]
