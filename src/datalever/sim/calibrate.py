@@ -17,6 +17,7 @@ import csv
 import json
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
@@ -130,7 +131,11 @@ BOUNDS = {"ai_affinity_mean": (-8.0, 8.0), "adoption_weeks": (0.5, 200.0)}
 
 
 def calibrate_scenario(
-    scenario: Scenario, totals: dict[str, float], *, start: tuple[float, float] | None = None
+    scenario: Scenario,
+    totals: dict[str, float],
+    *,
+    start: tuple[float, float] | None = None,
+    on_evaluation: Callable[[int, float], None] | None = None,
 ) -> Fit:
     """Fit ai_affinity_mean and adoption_weeks to the observed month index with Nelder-Mead (SciPy)."""
     from scipy.optimize import minimize
@@ -147,7 +152,10 @@ def calibrate_scenario(
         nonlocal evaluations
         evaluations += 1
         simulated = simulate_index(scenario, *unpack(x))
-        return float(np.sqrt(np.mean((simulated - target) ** 2)))
+        error = float(np.sqrt(np.mean((simulated - target) ** 2)))
+        if on_evaluation is not None:
+            on_evaluation(evaluations, error)
+        return error
 
     first = start or (scenario.choice.ai_affinity_mean, scenario.choice.adoption_weeks)
     x0 = np.array([first[0], math.log(first[1])])

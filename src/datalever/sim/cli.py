@@ -104,8 +104,18 @@ def register(app: typer.Typer) -> None:
         except (ConfigError, CalibrationDataError) as error:
             _fail(str(error))
             return
-        with console.status("fitting with scipy.optimize (Nelder-Mead)..."):
-            fit = calibrate_scenario(chosen, observed)
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
+            task = bar.add_task("fitting with scipy.optimize (Nelder-Mead)", total=None)
+
+            best = [float("inf")]
+
+            def show(evaluations: int, error: float) -> None:
+                best[0] = min(best[0], error)
+                bar.update(task, description=f"Nelder-Mead: {evaluations} simulations, best RMSE so far {best[0]:.4f}")
+
+            fit = calibrate_scenario(chosen, observed, on_evaluation=show)
         paths = write_calibration(fit, out)
         console.print(f"calibrated {chosen.name} on {source or 'the packaged monthly totals (CC BY-SA 4.0)'}")
         table = Table()
