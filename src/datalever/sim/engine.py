@@ -144,6 +144,7 @@ class Block:
     reputation: npt.NDArray[np.float64] = field(init=False)
     buckets: dict[int, npt.NDArray[np.int32]] = field(init=False)
     outstanding: int = field(init=False, default=0)
+    _month: int = field(init=False, default=0)  # calendar month of the week being stepped
 
     def __post_init__(self) -> None:
         n = self.traits.size
@@ -385,8 +386,6 @@ class Block:
         if earned.any():
             self._grant(who, earned, int(expiry_month_index(rules.expires, self._month)))
         tally[_F["credits_feedback"]] = earned.sum()
-
-    _month: int = 0
 
 
 def block_seeds(run: RunSection) -> list[np.random.SeedSequence]:
