@@ -17,7 +17,7 @@ from datalever.ledger.grants import grant_credits
 from datalever.ledger.models import MEMBERS, OPERATIONS
 from datalever.ledger.posting import BatchItem, Idempotency, Ledger, Outcome, request_hash
 from tests.ledger.helpers import check_books, idem, new_member, spendable
-from tests.pg import fresh_database
+from tests.ledger.pg import fresh_database
 
 pytestmark = pytest.mark.postgres
 
