@@ -19,7 +19,6 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
-from datalever.economy.config import describe_validation_error
 from datalever.importers.records import Contribution, ContributionKind, ImportFormatError, Platform
 
 CHUNK_BYTES = 1 << 20
@@ -136,7 +135,7 @@ class _RowTarget:
             record = self.handler(attrib)
         except ValidationError as error:
             where = f"row {self.rows} (Id={attrib.get('Id', '?')})"
-            raise ImportFormatError(self.path, where, "; ".join(describe_validation_error(error))) from None
+            raise ImportFormatError(self.path, where, _describe(error, attrib)) from None
         except KeyError as error:
             where = f"row {self.rows} (Id={attrib.get('Id', '?')})"
             raise ImportFormatError(self.path, where, f"missing attribute {error.args[0]}") from None
@@ -151,6 +150,27 @@ class _RowTarget:
 
     def close(self) -> None:
         pass
+
+
+# Record field -> the dump attributes it may come from, so errors name what is actually in the file.
+_SOURCE_ATTRIBUTES = {
+    "occurred_at": ("CreationDate", "Date"),
+    "score": ("Score", "Reputation", "BountyAmount"),
+    "user_id": ("OwnerUserId", "UserId", "Id"),
+    "parent_id": ("ParentId", "PostId"),
+}
+
+
+def _describe(error: ValidationError, attrib: Mapping[str, str]) -> str:
+    problems = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else ""
+        source = next((name for name in _SOURCE_ATTRIBUTES.get(field, ()) if name in attrib), None)
+        if source is None:
+            problems.append(f"{field}: {item['msg']}")
+        else:
+            problems.append(f"attribute {source}={attrib[source]!r}: {item['msg']}")
+    return "; ".join(problems)
 
 
 def _person(user_id: str | None) -> bool:
