@@ -184,37 +184,46 @@ def generate_dump(directory: Path, total_mb: float, seed: int = 7) -> int:
     return sum(_write_table(directory / name, int(total * SHARES[name]), makers[name]()) for name in SHARES)
 
 
-def measure(directory: Path) -> dict[str, object]:
-    """Run in a fresh process: import every table, report time, records and peak resident memory."""
-    from datalever.importers.stackexchange import dump_files, read_table
+def _count_table(path: Path) -> tuple[str, int, float]:
+    from datalever.importers.stackexchange import read_table
 
-    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tables = {}
-    records = 0
     started = time.perf_counter()
-    for path in dump_files(directory):
-        table_started = time.perf_counter()
-        count = sum(1 for _ in read_table(path, "synthetic.stackexchange.com"))
-        seconds = time.perf_counter() - table_started
-        tables[path.name] = {"mb": path.stat().st_size / 1e6, "seconds": seconds, "records": count}
-        records += count
+    count = sum(1 for _ in read_table(path, "synthetic.stackexchange.com"))
+    return path.name, count, time.perf_counter() - started
+
+
+def measure(directory: Path, workers: int) -> dict[str, object]:
+    """Run in a fresh process: import every table (in `workers` processes, one table each), report time,
+    records and peak resident memory (of this process, or of the largest worker)."""
+    from datalever.importers.stackexchange import dump_files
+
+    files = sorted(dump_files(directory), key=lambda path: path.stat().st_size, reverse=True)
+    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    if workers == 1:
+        counted = [_count_table(path) for path in files]
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            counted = list(pool.map(_count_table, files))
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    size = sum(path.stat().st_size for path in dump_files(directory))
+    sizes = {path.name: path.stat().st_size / 1e6 for path in files}
     return {
-        "mb": size / 1e6,
+        "mb": sum(sizes.values()),
         "seconds": seconds,
-        "records": records,
+        "records": sum(count for _, count, _ in counted),
         "baseline_rss_mb": baseline_kb / 1024,
         "peak_rss_mb": peak_kb / 1024,
-        "tables": tables,
+        "tables": {name: {"mb": sizes[name], "records": count, "seconds": secs} for name, count, secs in counted},
     }
 
 
-def _measure_in_child(directory: Path) -> dict[str, object]:
-    output = subprocess.run(
-        [sys.executable, __file__, "--measure", str(directory)], check=True, capture_output=True, text=True
-    ).stdout
+def _measure_in_child(directory: Path, workers: int) -> dict[str, object]:
+    command = [sys.executable, __file__, "--measure", str(directory), "--workers", str(workers)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result: dict[str, object] = json.loads(output)
     return result
 
@@ -224,11 +233,12 @@ def main() -> None:
     parser.add_argument("--small-mb", type=float, default=50)
     parser.add_argument("--large-mb", type=float, default=1024)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=2, help="Also measure tables read in N processes.")
     parser.add_argument("--workdir", type=Path, default=None, help="Where to generate the dumps (default: a temp dir).")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure)))
+        print(json.dumps(measure(args.measure, args.workers)))
         return
 
     from rich.console import Console
@@ -243,33 +253,38 @@ def main() -> None:
                 started = time.perf_counter()
                 generate_dump(directory, size_mb, seed=args.seed)
                 generated = time.perf_counter() - started
-            with console.status(f"importing the {label} dump in a fresh process..."):
-                result = _measure_in_child(directory)
-            console.print(f"{label}: generated in {generated:.1f} s, imported in {result['seconds']:.1f} s")
-            results.append((label, result))
+            console.print(f"{label}: generated in {generated:.1f} s")
+            for workers in sorted({1, args.workers}):
+                with console.status(f"importing the {label} dump, {workers} process(es)..."):
+                    result = _measure_in_child(directory, workers)
+                results.append((label, workers, result))
             for path in directory.iterdir():
                 path.unlink()
 
     table = Table(title="Stack Exchange dump import (lxml callback parser, records validated by pydantic)")
-    for column in ("dump", "size MB", "records", "seconds", "MB/s", "peak RSS MB", "RSS over baseline MB"):
+    columns = ("dump", "MB", "procs", "records", "seconds", "MB/s", "peak RSS MB", "over baseline MB")
+    for column in columns:
         table.add_column(column, justify="right")
-    for label, r in results:
+    for label, workers, r in results:
         mb, seconds = float(r["mb"]), float(r["seconds"])  # type: ignore[arg-type]
         peak, baseline = float(r["peak_rss_mb"]), float(r["baseline_rss_mb"])  # type: ignore[arg-type]
         table.add_row(
             label,
             f"{mb:,.0f}",
+            str(workers),
             f"{r['records']:,}",
             f"{seconds:.1f}",
             f"{mb / seconds:.1f}",
             f"{peak:.0f}",
-            f"{peak - baseline:.0f}",
+            f"{peak - baseline:.0f}" if workers == 1 else "",
         )
     console.print(table)
-    per_table = Table(title="Per table, large dump")
+    console.print("peak RSS: of the importing process; with several processes, of the largest worker.")
+    per_table = Table(title="Per table, large dump, one process")
     for column in ("table", "MB", "records", "MB/s"):
         per_table.add_column(column, justify="right")
-    tables: dict[str, dict[str, float]] = results[-1][1]["tables"]  # type: ignore[assignment]
+    single = next(r for label, workers, r in results if label == "large" and workers == 1)
+    tables: dict[str, dict[str, float]] = single["tables"]  # type: ignore[assignment]
     for name, t in tables.items():
         per_table.add_row(name, f"{t['mb']:,.0f}", f"{int(t['records']):,}", f"{t['mb'] / t['seconds']:.1f}")
     console.print(per_table)

@@ -10,7 +10,8 @@ from datalever.economy import stipends as rules
 from datalever.economy.grants import month_index
 from datalever.economy.stipends import Rule
 from datalever.importers import ContributionKind, read_dump, read_events, read_usercontribs
-from datalever.importers.activity import ActivityTally, month_label, parse_month
+from datalever.importers.activity import ActivityTally, month_label, parse_month, tally_dump
+from datalever.importers.stackexchange import dump_files
 from tests.conftest import require_shared_data
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -74,3 +75,15 @@ def test_month_labels_round_trip() -> None:
             assert "YYYY-MM" in str(error)
         else:
             raise AssertionError(f"{bad} accepted")
+
+
+def test_parallel_table_tallies_merge_to_the_same_result() -> None:
+    dump = require_shared_data("stackexchange-bicycles-meta")
+    site = "bicycles.meta.stackexchange.com"
+    sequential = tally_dump(dump, site, CRITERIA, workers=1)
+    seen: list[int] = []
+    parallel = tally_dump(dump, site, CRITERIA, workers=2, on_bytes=seen.append)
+    assert sorted(seen) == sorted(p.stat().st_size for p in dump_files(dump))
+    key = lambda a: (a.platform, a.site, a.user_id, a.month)  # noqa: E731
+    assert sorted(sequential.results(), key=key) == sorted(parallel.results(), key=key)
+    assert parallel.records == sequential.records and parallel.user_names == sequential.user_names

@@ -8,8 +8,10 @@ simulator uses, so a replayed dump and a simulated policy are judged alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,7 @@ from datalever.economy import stipends as rules
 from datalever.economy.grants import month_index
 from datalever.economy.stipends import Rule, StipendCriteria
 from datalever.importers.records import Contribution, ContributionKind, Platform
+from datalever.importers.stackexchange import dump_files, read_dump, read_table
 
 COUNTERS = ("contributions", "scored_posts", "accepted_answers", "merged_pull_requests", "reviews", "counted_edits")
 _ACTIVITY_EXCLUDED = {ContributionKind.ACCOUNT, ContributionKind.BADGE}
@@ -129,6 +132,21 @@ class ActivityTally:
             self._counts[:, position] += np.bincount(row, weights=counted[name], minlength=size).astype(np.int64)
         self._columns = {name: [] for name in _COLUMN_NAMES}
 
+    def merge(self, other: ActivityTally) -> ActivityTally:
+        """Add another tally's counters (e.g. from another table read in another process) into this one."""
+        other._flush()
+        self._flush()
+        for key, other_row in other._keys.items():
+            row = self._keys.get(key)
+            if row is None:
+                row = self._keys[key] = len(self._keys)
+                if row >= len(self._counts):
+                    self._counts = np.concatenate([self._counts, np.zeros_like(self._counts)])
+            self._counts[row] += other._counts[other_row]
+        self.user_names.update(other.user_names)
+        self.records += other.records
+        return self
+
     def results(self) -> list[AccountMonth]:
         """Every account-month with activity, with the rule that qualified it."""
         self._flush()
@@ -161,6 +179,37 @@ class ActivityTally:
             )
             for i, key in enumerate(keys)
         ]
+
+
+def _tally_table(path: Path, site: str, criteria: StipendCriteria) -> ActivityTally:
+    tally = ActivityTally(criteria).add_all(read_table(path, site))
+    tally._flush()  # ship counters, not buffered columns, back to the parent
+    return tally
+
+
+def tally_dump(
+    directory: str | Path,
+    site: str,
+    criteria: StipendCriteria,
+    workers: int = 1,
+    on_bytes: Callable[[int], None] | None = None,
+) -> ActivityTally:
+    """Tally a whole Stack Exchange dump; with workers > 1, tables are read in parallel processes.
+
+    Counters are sums, so per-table tallies merge exactly: the result does not depend on `workers`.
+    With several workers, progress is reported table by table.
+    """
+    if workers <= 1:
+        return ActivityTally(criteria).add_all(read_dump(directory, site, on_bytes=on_bytes))
+    files = sorted(dump_files(directory), key=lambda path: path.stat().st_size, reverse=True)
+    tally = ActivityTally(criteria)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_tally_table, path, site, criteria): path for path in files}
+        for future in as_completed(futures):
+            tally.merge(future.result())
+            if on_bytes is not None:
+                on_bytes(futures[future].stat().st_size)
+    return tally
 
 
 def _own_repository(record: Contribution) -> bool | None:

@@ -16,8 +16,7 @@ import numpy as np
 
 from datalever.economy.policy import Policy
 from datalever.economy.stipends import Rule, stipend_due
-from datalever.importers.activity import AccountMonth, ActivityTally, month_label
-from datalever.importers.stackexchange import read_dump
+from datalever.importers.activity import AccountMonth, month_label, tally_dump
 
 RULE_COLUMNS = [Rule.STACKEXCHANGE_SCORED_POSTS, Rule.STACKEXCHANGE_ACCEPTED_ANSWER]
 
@@ -48,10 +47,11 @@ class ReplayResult:
         return sum(month.qualified_accounts for month in self.months)
 
 
-def replay_dump(dump: Path, policy: Policy, site: str, on_bytes: Callable[[int], None] | None = None) -> ReplayResult:
+def replay_dump(
+    dump: Path, policy: Policy, site: str, on_bytes: Callable[[int], None] | None = None, workers: int = 1
+) -> ReplayResult:
     """Tally the whole dump, judge every account-month, and sum the stipends month by month."""
-    tally = ActivityTally(policy.stipend.criteria)
-    tally.add_all(read_dump(dump, site, on_bytes=on_bytes))
+    tally = tally_dump(dump, site, policy.stipend.criteria, workers=workers, on_bytes=on_bytes)
     accounts = sorted(tally.results(), key=lambda a: (a.month, int(a.user_id) if a.user_id.isdigit() else 0))
     names = {user_id: name for (_, _, user_id), name in tally.user_names.items()}
     if not accounts:

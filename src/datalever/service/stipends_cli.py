@@ -31,6 +31,7 @@ def replay(
     site: str | None = typer.Option(
         None, "--site", help="The site's host name for attribution links, e.g. bicycles.meta.stackexchange.com."
     ),
+    workers: int = typer.Option(1, "--workers", min=1, help="Read dump tables in this many parallel processes."),
 ) -> None:
     """Month by month over a dump's whole history: accounts that would qualify and the credits paid."""
     from rich.console import Console
@@ -59,7 +60,9 @@ def replay(
     with Progress(*columns, TimeRemainingColumn(), console=console, transient=True) as progress:
         task = progress.add_task(f"reading {dump.name}", total=total)
         try:
-            result = stipend_replay.replay_dump(dump, policy, site_name, on_bytes=lambda n: progress.advance(task, n))
+            result = stipend_replay.replay_dump(
+                dump, policy, site_name, on_bytes=lambda n: progress.advance(task, n), workers=workers
+            )
         except ImportFormatError as error:
             raise _fail(f"{error} (nothing was written)") from None
     if not result.months:
