@@ -110,26 +110,24 @@ def _feed(parser: Any, path: Path, chunk: bytes | None) -> None:
 
 
 class _RowTarget:
-    """lxml parser target: builds no tree, turns each `<row>` into a record and keeps only the current batch."""
+    """lxml parser target: builds no tree, turns each `<row>` into a record and keeps only the current batch.
+
+    It has no `end` or `data` method on purpose: lxml then skips those callbacks, two Python calls a row.
+    The dump's rows are empty elements, so the root and the tag of each element are all there is to check.
+    """
 
     def __init__(self, path: Path, expected_root: str, handler: RowHandler) -> None:
         self.path = path
         self.expected_root = expected_root
         self.handler = handler
         self.records: list[Contribution] = []
-        self.depth = 0
         self.rows = 0
         self.seen_root = False
 
     def start(self, tag: str, attrib: Mapping[str, str]) -> None:
-        self.depth += 1
-        if self.depth == 1:
-            self.seen_root = True
-            if tag != self.expected_root:
-                raise ImportFormatError(self.path, "root element", f"expected <{self.expected_root}>, found <{tag}>")
+        if tag != "row" or not self.seen_root:
+            self._not_a_row(tag)
             return
-        if self.depth != 2 or tag != "row":
-            raise ImportFormatError(self.path, f"after row {self.rows}", f"unexpected element <{tag}>")
         self.rows += 1
         try:
             record = self.handler(attrib)
@@ -142,11 +140,12 @@ class _RowTarget:
         if record is not None:
             self.records.append(record)
 
-    def end(self, tag: str) -> None:
-        self.depth -= 1
-
-    def data(self, data: str) -> None:
-        pass
+    def _not_a_row(self, tag: str) -> None:
+        if self.seen_root:
+            raise ImportFormatError(self.path, f"after row {self.rows}", f"unexpected element <{tag}>")
+        self.seen_root = True
+        if tag != self.expected_root:
+            raise ImportFormatError(self.path, "root element", f"expected <{self.expected_root}>, found <{tag}>")
 
     def close(self) -> None:
         pass
