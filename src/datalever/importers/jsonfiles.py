@@ -42,7 +42,7 @@ def iter_documents(path: str | Path) -> Iterator[tuple[str, Any]]:
         yield "line 1", first_doc
         for number, line in enumerate(stream, start=2):
             if line.strip():
-                yield f"line {number}", _loads(path, line, number - 1)
+                yield f"line {number}", _loads(path, line.rstrip(b"\r\n"), number - 1)
 
 
 def _loads(path: Path, data: bytes, line_offset: int) -> Any:
