@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import Field, HttpUrl, field_validator
 
 from datalever.economy.config import StrictModel, load_toml
+from datalever.economy.nudge import NudgePolicy
 from datalever.economy.stipends import StipendCriteria
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
@@ -87,6 +88,7 @@ class Policy(StrictModel):
     feedback: FeedbackPolicy
     fallback: FallbackPolicy
     stipend: StipendPolicy
+    nudge: NudgePolicy = NudgePolicy()
 
 
 DEFAULT_POLICY_RESOURCE = "default.toml"
