@@ -50,6 +50,14 @@ def test_link_confirm_report_and_pay(api: Api) -> None:
     history = api.get(f"/v1/members/{member}/links", role).json()["links"][0]["history"]
     assert [event["action"] for event in history] == ["requested", "confirmed"]
 
+    assert api.post(f"/v1/links/{link}/unlink", role).json()["status"] == "unlinked"
+    after = api.get("/v1/stipends/2024-02", "admin").json()  # the payment stays in the report
+    assert [(m["member_id"], m["status"], m["rules"]) for m in after["members"]] == [
+        (member, "paid", ["github.merged_pull_request"])
+    ]
+    history = api.get(f"/v1/members/{member}/links", role).json()["links"][0]["history"]
+    assert [event["action"] for event in history] == ["requested", "confirmed", "unlinked"]
+
 
 def test_bad_input_is_refused_and_nothing_is_paid(api: Api) -> None:
     api.clock.now = datetime(2024, 1, 20, tzinfo=UTC)

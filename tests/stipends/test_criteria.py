@@ -31,6 +31,9 @@ def test_stack_exchange_rule_names_which_rule_qualified() -> None:
     assert rules.stackexchange_rule(1, 1, SE) == Rule.STACKEXCHANGE_ACCEPTED_ANSWER
     assert rules.stackexchange_rule(1, 0, SE) == Rule.NONE
     assert Rule(rules.stackexchange_rule(5, 3, SE)).label == "stackexchange.scored_posts"
+    assert all(Rule.from_label(rule.label) is rule for rule in Rule)
+    with pytest.raises(ValueError, match="unknown stipend rule"):
+        Rule.from_label("reddit.karma")
 
 
 def test_negative_posts_and_self_accepted_answers_never_count() -> None:

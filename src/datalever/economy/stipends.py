@@ -70,6 +70,13 @@ class Rule(IntEnum):
     def label(self) -> str:
         return _LABELS[self]
 
+    @classmethod
+    def from_label(cls, label: str) -> Rule:
+        for rule, name in _LABELS.items():
+            if name == label:
+                return rule
+        raise ValueError(f"unknown stipend rule {label!r}")
+
 
 _LABELS = {
     Rule.NONE: "none",

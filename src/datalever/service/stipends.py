@@ -84,15 +84,16 @@ class MonthReport:
     def paid(self) -> int:
         return sum(m.amount for m in self.members if m.status == "paid")
 
-    def body(self) -> dict[str, Any]:
-        return {
+    def body(self, paid_now: bool = True) -> dict[str, Any]:
+        body: dict[str, Any] = {
             "month": self.label,
-            "members_with_links": len(self.members),
+            "members_listed": len(self.members),
             "members_qualified": sum(1 for m in self.members if m.rules),
-            "credits_paid_now": self.paid,
-            "credits_for_month": sum(m.amount for m in self.members if m.status in ("paid", "already paid")),
-            "members": [m.body() for m in self.members],
+            "credits_paid": sum(m.amount for m in self.members if m.status in ("paid", "already paid")),
         }
+        if paid_now:
+            body["credits_paid_now"] = self.paid
+        return {**body, "members": [m.body() for m in self.members]}
 
 
 def ended_month(text: str, now: datetime) -> int:
@@ -209,6 +210,31 @@ def run_month(ledger: Ledger, month_text: str, member_id: int | None = None) -> 
         if result.rules and result.amount > 0:
             _pay(ledger, month, result)
     return MonthReport(month, results)
+
+
+def month_report(ledger: Ledger, month_text: str) -> MonthReport:
+    """Who qualified for an ended month, by which rule, and what was paid (nothing is paid here).
+
+    Paid members come from the payments table, so a member paid and unlinked since still appears.
+    """
+    month = ended_month(month_text, ledger.clock())
+    members = {m.member_id: m for m in evaluate_month(ledger, month)}
+    with ledger.engine.connect().execution_options(readonly=True) as conn:
+        paid = payments(conn, month)
+    for row in paid:
+        result = members.get(row["member_id"])
+        if result is None:
+            accounts = [
+                AccountResult(r["platform"], r["site"], r["account_id"], Rule.from_label(r["rule"]), {})
+                for r in row["rules"]
+            ]
+            result = members[row["member_id"]] = MemberResult(row["member_id"], accounts)
+        result.status, result.amount, result.operation_id = "paid", row["amount"], row["operation_id"]
+    paid_members = {row["member_id"] for row in paid}
+    for result in members.values():
+        if result.rules and result.amount > 0 and result.member_id not in paid_members:
+            result.status = "due, not yet paid"
+    return MonthReport(month, sorted(members.values(), key=lambda m: m.member_id))
 
 
 def payments(conn: Connection, month: int) -> list[dict[str, Any]]:

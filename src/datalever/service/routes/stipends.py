@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from datalever.importers import Contribution, parse_platform
-from datalever.importers.activity import parse_month
 from datalever.ledger.errors import BadRequest
 from datalever.ledger.keys import Principal, Role
 from datalever.ledger.posting import Ledger, Posting
@@ -167,16 +166,4 @@ def stipend_report(
     ledger: Ledger = Depends(get_ledger),
 ) -> dict[str, Any]:
     """The month's report: who qualified, by which rule, and what was paid."""
-    index = stipends.ended_month(month, ledger.clock())
-    evaluated = stipends.evaluate_month(ledger, index)
-    with ledger.engine.connect().execution_options(readonly=True) as conn:
-        paid = {row["member_id"]: row for row in stipends.payments(conn, index)}
-    for member in evaluated:
-        if member.member_id in paid:
-            member.status = "paid"
-            member.amount = paid[member.member_id]["amount"]
-            member.operation_id = paid[member.member_id]["operation_id"]
-        elif member.rules:
-            member.status = "due, not yet paid"
-    report = stipends.MonthReport(parse_month(month), evaluated)
-    return {**report.body(), "credits_paid": sum(row["amount"] for row in paid.values())}
+    return stipends.month_report(ledger, month).body(paid_now=False)
