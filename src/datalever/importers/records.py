@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class Platform(StrEnum):
@@ -48,12 +49,13 @@ class Contribution(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     platform: Platform
-    site: str
-    user_id: str
+    site: Annotated[str, Field(min_length=1, max_length=200)]
+    user_id: Annotated[str, Field(min_length=1, max_length=100)]
     kind: ContributionKind
-    source_id: str  # unique per platform and site: importing the same act twice is recognisable
+    # Unique per platform and site: importing the same act twice is recognisable.
+    source_id: Annotated[str, Field(min_length=1, max_length=100)]
     occurred_at: AwareDatetime
-    user_name: str | None = None
+    user_name: Annotated[str, Field(max_length=200)] | None = None
     score: int | None = None
     accepted: bool | None = None
     merged: bool | None = None
@@ -63,8 +65,8 @@ class Contribution(BaseModel):
     namespace: int | None = None
     minor: bool | None = None  # the editor flagged the edit as minor
     size_change: int | None = None  # bytes added (+) or removed (-) by an edit
-    repository: str | None = None
-    repository_owner: str | None = None
+    repository: Annotated[str, Field(max_length=200)] | None = None
+    repository_owner: Annotated[str, Field(max_length=100)] | None = None
     public: bool | None = None
     parent_id: str | None = None
     detail: str | None = None

@@ -58,6 +58,8 @@ def normalise_account(platform_name: str, site: str | None, account_id: str) -> 
     site_name = (site or DEFAULT_SITES.get(platform, "")).strip().lower()
     if not site_name:
         raise BadRequest(f"{platform.value} accounts are per site: give the site, e.g. stackoverflow.com")
+    if len(site_name) > 200:
+        raise BadRequest("site must be at most 200 characters")
     account = account_id.strip()
     if not account or len(account) > 100:
         raise BadRequest("account_id must be 1 to 100 characters")
