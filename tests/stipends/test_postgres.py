@@ -69,3 +69,40 @@ def test_concurrent_runs_pay_each_member_once_on_postgres(tmp_path: Path) -> Non
             check_books(ledger)
         finally:
             engine.dispose()
+
+
+def test_concurrent_confirmations_link_an_account_to_one_member_on_postgres() -> None:
+    with fresh_database("dl_stipends_links") as url:
+        engine = make_engine(url)
+        try:
+            migrate.upgrade(engine)
+            now = datetime(2024, 1, 20, tzinfo=UTC)
+            ledger = Ledger(engine, load_policy(), lambda: now)
+            requests = []
+            for _ in range(6):
+                member, _ = new_member(ledger)
+                with engine.begin() as conn:
+                    requests.append(links.request_link(conn, member, "wikipedia", None, "4242", "test", now).id)
+            outcomes: list[str] = []
+            barrier = threading.Barrier(len(requests))
+
+            def confirm(link_id: int) -> None:
+                barrier.wait()
+                try:
+                    with engine.begin() as conn:
+                        links.confirm_link(conn, link_id, "platform:test", now)
+                    outcomes.append("confirmed")
+                except Conflict:
+                    outcomes.append("refused")
+
+            threads = [threading.Thread(target=confirm, args=(link_id,)) for link_id in requests]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sorted(outcomes) == ["confirmed"] + ["refused"] * (len(requests) - 1)
+            with engine.connect() as conn:
+                history = links.link_history(conn, "wikipedia", "en.wikipedia.org", "4242")
+            assert [event["action"] for event in history].count("confirmed") == 1
+        finally:
+            engine.dispose()
