@@ -12,6 +12,7 @@ from pydantic import Field, HttpUrl, field_validator
 
 from datalever.economy.config import StrictModel, load_toml
 from datalever.economy.nudge import NudgePolicy
+from datalever.economy.stipends import StipendCriteria
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -75,6 +76,7 @@ class StipendPolicy(StrictModel):
     credits_per_month: NonNegativeInt
     max_per_member_per_month: NonNegativeInt
     expires: Expiry = Expiry.NEVER
+    criteria: StipendCriteria = Field(default_factory=StipendCriteria)
 
 
 class Policy(StrictModel):

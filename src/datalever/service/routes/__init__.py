@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from datalever.service.routes import allowance, charges, corrections, expiry, feedback, grants, members, reports
+from datalever.service.routes import (
+    allowance,
+    charges,
+    corrections,
+    expiry,
+    feedback,
+    grants,
+    members,
+    reports,
+    stipends,
+)
 
 ROUTERS: list[APIRouter] = [
     members.router,
@@ -16,4 +26,5 @@ ROUTERS: list[APIRouter] = [
     allowance.router,
     expiry.router,
     reports.router,
+    stipends.router,
 ]
