@@ -91,7 +91,13 @@ class LedgerMachine(RuleBasedStateMachine):
             idem = Idempotency("api", key, request_hash("charge", member))
             items.append((member, key, BatchItem(idem, "query", charge_work(self.ledger, member), member)))
         results = self.ledger.execute_batch([item for _m, _k, item in items])
-        for (member, key, _item), result in zip(items, results, strict=True):
+        # A batch is a set of concurrent requests: its results must match *some* order of them, namely
+        # the charges that took effect first, then the replays and refusals (which changed nothing).
+        outcomes = sorted(
+            zip(items, results, strict=True),
+            key=lambda pair: not (isinstance(pair[1], Outcome) and not pair[1].replayed),
+        )
+        for (member, key, _item), result in outcomes:
             self._record(member, key, result)
 
     def _all_members(self) -> list[int]:
