@@ -97,7 +97,14 @@ class LedgerMachine(RuleBasedStateMachine):
             zip(items, results, strict=True),
             key=lambda pair: not (isinstance(pair[1], Outcome) and not pair[1].replayed),
         )
+        known_before = set(self.charged)
         for (member, key, _item), result in outcomes:
+            first = self.charged.get(key)
+            if key not in known_before and first is not None and first[0] != member:
+                # Its key was first used by another request of this batch: it may have run before that
+                # one (and been refused for its own reasons) or after it (and been refused as a conflict).
+                assert isinstance(result, (IdempotencyConflict, InsufficientCredits)), result
+                continue
             self._record(member, key, result)
 
     def _all_members(self) -> list[int]:
