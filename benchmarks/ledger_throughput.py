@@ -198,6 +198,7 @@ def main() -> None:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} not found: apt-get install wrk postgresql-client")
 
+    load_before = os.getloadavg()[0]  # other work on the machine skews every figure below
     args = pg_args(options.server)
     name = f"dl_bench_{os.getpid()}"
     url = make_url(options.server).set(database=name).render_as_string(hide_password=False)
@@ -243,6 +244,7 @@ def main() -> None:
         run(["dropdb", *args, "--if-exists", "--force", name])
 
     print()
+    print(f"machine            {os.cpu_count()} cores, load average before the run {load_before:.2f}")
     print(
         f"charges/s          {result['rate']:10.1f}   ({int(result['requests'])} charges, "
         f"{int(result['non_2xx'])} non-2xx, socket errors: {result['socket_errors']})"

@@ -91,7 +91,20 @@ class LedgerMachine(RuleBasedStateMachine):
             idem = Idempotency("api", key, request_hash("charge", member))
             items.append((member, key, BatchItem(idem, "query", charge_work(self.ledger, member), member)))
         results = self.ledger.execute_batch([item for _m, _k, item in items])
-        for (member, key, _item), result in zip(items, results, strict=True):
+        # A batch is a set of concurrent requests: its results must match *some* order of them, namely
+        # the charges that took effect first, then the replays and refusals (which changed nothing).
+        outcomes = sorted(
+            zip(items, results, strict=True),
+            key=lambda pair: not (isinstance(pair[1], Outcome) and not pair[1].replayed),
+        )
+        known_before = set(self.charged)
+        for (member, key, _item), result in outcomes:
+            first = self.charged.get(key)
+            if key not in known_before and first is not None and first[0] != member:
+                # Its key was first used by another request of this batch: it may have run before that
+                # one (and been refused for its own reasons) or after it (and been refused as a conflict).
+                assert isinstance(result, (IdempotencyConflict, InsufficientCredits)), result
+                continue
             self._record(member, key, result)
 
     def _all_members(self) -> list[int]:
