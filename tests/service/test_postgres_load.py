@@ -27,7 +27,7 @@ from datalever.ledger.members import create_member
 from datalever.ledger.models import OPERATIONS, TRANSFERS
 from datalever.ledger.posting import Idempotency, Ledger, request_hash
 from tests.ledger.helpers import check_books
-from tests.pg import fresh_database
+from tests.ledger.pg import fresh_database
 from tests.service.server import Server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -13,7 +13,7 @@ import datalever.stipends.models  # noqa: F401  (registers the stipend tables on
 from datalever.ledger import migrate
 from datalever.ledger.db import make_engine
 from datalever.ledger.models import Base
-from tests.pg import fresh_database
+from tests.ledger.pg import fresh_database
 
 TABLES = {"platform_links", "link_events", "contribution_imports", "contributions", "stipend_payments"}
 

@@ -20,7 +20,7 @@ from datalever.service import links, stipends
 from datalever.service.contribution_store import import_contributions
 from datalever.stipends.models import CONTRIBUTIONS, STIPEND_PAYMENTS
 from tests.ledger.helpers import check_books, new_member
-from tests.pg import fresh_database
+from tests.ledger.pg import fresh_database
 
 pytestmark = pytest.mark.postgres
 EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "github"

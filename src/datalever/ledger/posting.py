@@ -376,8 +376,11 @@ class Posting:
         return cached
 
 
-def _lock_members(conn: Connection, member_ids: Sequence[int]) -> dict[int, MemberState]:
-    """Lock members (their rows and account rows) in id order and read their state."""
+def _lock_members(conn: Connection, member_ids: Sequence[int], skip_locked: bool = False) -> dict[int, MemberState]:
+    """Lock members (their rows and account rows) in id order and read their state.
+
+    With `skip_locked`, members another transaction holds are left out instead of waited for.
+    """
     rows = conn.execute(
         select(
             MEMBERS.c.id,
@@ -390,7 +393,7 @@ def _lock_members(conn: Connection, member_ids: Sequence[int]) -> dict[int, Memb
         .join(ACCOUNTS, ACCOUNTS.c.id == MEMBERS.c.account_id)
         .where(MEMBERS.c.id.in_(sorted(set(member_ids))))
         .order_by(MEMBERS.c.id)
-        .with_for_update()
+        .with_for_update(skip_locked=skip_locked)
     ).all()
     return {row.id: MemberState(*row) for row in rows}
 
@@ -584,13 +587,17 @@ class Ledger:
             txn = _Txn(conn, now, self)
             members = sorted({item.member_id for item in items if item.member_id is not None})
             if members:
-                txn.members.update(_lock_members(conn, members))
+                # Members busy in another batch are skipped, not waited for: their charges run alone
+                # after this batch, so one shared member never holds up a whole batch.
+                txn.members.update(_lock_members(conn, members, skip_locked=True))
                 for locked in txn.members.values():
                     self._remember(_AccountInfo(locked.account_id, f"member:{locked.id}", "member", True))
                 txn.locked.update(state.account_id for state in txn.members.values())
                 _load_lots(txn, [state.account_id for state in txn.members.values()])
             records: list[dict[str, Any]] = []
             for i, item in enumerate(items):
+                if item.member_id is not None and item.member_id not in txn.members:
+                    continue  # locked elsewhere (or unknown): run alone below
                 state = txn.snapshot()
                 posting = Posting(txn, ids[i], item.member_id)
                 try:
@@ -609,12 +616,12 @@ class Ledger:
                     raise _KeyRace
             txn.flush()
         for i, result in enumerate(results):
-            if isinstance(result, LedgerError):
-                # A refusal may be the retry of a key that already succeeded (it must replay, not refuse):
-                # run it alone, where the key is claimed first.
+            if result is None or isinstance(result, LedgerError):
+                # Skipped (member busy elsewhere) or refused: run it alone, where the key is claimed first,
+                # so a retry of a charge that already succeeded replays instead of being refused.
                 item = items[i]
                 try:
-                    results[i] = self.execute(item.idem, item.kind, item.work, member_id=item.member_id, now=now)
+                    results[i] = self.execute(item.idem, item.kind, item.work, member_id=item.member_id)
                 except LedgerError as error:
                     results[i] = error
         return [result for result in results if result is not None]
