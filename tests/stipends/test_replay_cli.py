@@ -58,11 +58,14 @@ def test_replay_bad_inputs_write_nothing(tmp_path: Path) -> None:
     bad_policy.write_text("[stipend]\ncredits_per_month = -5\n")
     broken = tmp_path / "broken"
     broken.mkdir()
+    odd = tmp_path / "odd[tables]"
+    odd.mkdir()
     (broken / "Posts.xml").write_text('<?xml version="1.0"?>\n<posts>\n<row Id="1" PostTypeId="1" ')
     cases = [
         (["--dump", str(tmp_path / "missing")], "not a directory"),
         (["--dump", str(broken), "--policy", str(bad_policy)], "credits_per_month"),
         (["--dump", str(broken)], "Posts.xml: line"),
+        (["--dump", str(odd)], "odd[tables]: directory: no Stack Exchange dump tables"),  # printed as plain text
     ]
     for extra, expected in cases:
         out = tmp_path / "out"

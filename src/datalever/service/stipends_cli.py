@@ -21,9 +21,11 @@ stipends_app = typer.Typer(
 
 
 def _fail(message: str) -> typer.Exit:
+    """Print a clear error (as plain text: paths and policy keys may contain brackets) and exit with 2."""
     from rich.console import Console
+    from rich.text import Text
 
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    Console(stderr=True).print(Text.assemble(("error: ", "bold red"), message), highlight=False)
     return typer.Exit(code=2)
 
 
