@@ -129,7 +129,7 @@ def test_what_if_on_the_catalog(catalog):
     interval = what_if(catalog, "stack-overflow", "falcon-40b")
     assert interval.share[0] == 0.0 and interval.share[1] == pytest.approx(0.05)
     assert any("without a number" in note for note in interval.assumptions)
-    assert any("assumed one pass" in note for note in interval.assumptions)
+    assert any("one pass assumed" in note and "refinedweb -> falcon-40b" in note for note in interval.assumptions)
 
 
 @pytest.mark.parametrize(

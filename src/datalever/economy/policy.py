@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import Field, HttpUrl, field_validator
 
+from datalever.economy.alignment import AlignmentPolicy
 from datalever.economy.config import StrictModel, load_toml
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
@@ -85,6 +86,7 @@ class Policy(StrictModel):
     feedback: FeedbackPolicy
     fallback: FallbackPolicy
     stipend: StipendPolicy
+    alignment: AlignmentPolicy = AlignmentPolicy()
 
 
 DEFAULT_POLICY_RESOURCE = "default.toml"

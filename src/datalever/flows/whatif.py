@@ -30,6 +30,16 @@ AVERAGE_LOSS_CAVEAT = (
 )
 
 
+EPOCHS_NOTE = "no epoch count stated, one pass assumed: "
+
+
+def summarise_notes(notes: set[str]) -> tuple[str, ...]:
+    """One line for all the one-pass assumptions, then the other notes."""
+    epochs = sorted(n.removeprefix(EPOCHS_NOTE) for n in notes if n.startswith(EPOCHS_NOTE))
+    others = sorted(n for n in notes if not n.startswith(EPOCHS_NOTE))
+    return ((EPOCHS_NOTE + ", ".join(epochs),) if epochs else ()) + tuple(others)
+
+
 class WhatIfError(ValueError):
     """A what-if cannot be computed (unknown model, missing parameter count, no flow to the model)."""
 
@@ -130,7 +140,7 @@ def passes_along(catalog: FlowCatalog, path: tuple[str, ...], training_tokens: f
             drawn = effective_share(catalog, u, model)[0] * training_tokens
             passes = drawn / reference if drawn > 0 else passes
         elif v == model:
-            notes.add(f"{u} -> {model}: the source states no epoch count; assumed one pass")
+            notes.add(f"{EPOCHS_NOTE}{u} -> {model}")
     return passes
 
 
@@ -246,5 +256,5 @@ def what_if(catalog: FlowCatalog, withheld: str, model: str) -> WhatIf:
             float(scaling.equivalent_fewer_tokens(before, after_same_budget[1])),
         ),
         fits=fits,
-        assumptions=tuple(sorted(notes)),
+        assumptions=summarise_notes(notes),
     )
