@@ -59,9 +59,10 @@ def _pct(value: float) -> str:
 def _tokens(value: float | None) -> str:
     if value is None:
         return "-"
-    if value >= 1e12:
-        return f"{value / 1e12:.4g}T"
-    return f"{value / 1e9:.4g}B"
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= scale:
+            return f"{value / scale:.4g}{unit}"
+    return f"{value:.4g}"
 
 
 @flows_app.command("list")

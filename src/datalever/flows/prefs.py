@@ -232,12 +232,12 @@ def robots_txt(prefs: Preferences, crawlers: CrawlerList | None = None) -> str:
         f"# Crawler tokens: datalever's list checked {crawlers.checked} (see {crawlers.list_source}).",
     ]
     if denied:
-        lines += ["", "# Blocked: " + "; ".join(f"{v.token} ({v.reason})" for v in denied)]
-        lines += [f"User-agent: {v.token}" for v in denied]
+        lines += ["", "# Blocked by the coalition's preferences:"]
+        lines += [f"User-agent: {v.token}  # {v.operator}; {v.reason}" for v in denied]
         lines += [f"Disallow: {path}" for path in prefs.paths]
     if allowed:
-        lines += ["", "# Allowed: " + "; ".join(f"{v.token} ({v.reason})" for v in allowed)]
-        lines += [f"User-agent: {v.token}" for v in allowed]
+        lines += ["", "# Allowed by the coalition's preferences:"]
+        lines += [f"User-agent: {v.token}  # {v.operator}; {v.reason}" for v in allowed]
         lines += [f"Allow: {path}" for path in prefs.paths]
     return "\n".join(lines) + "\n"
 
