@@ -106,3 +106,23 @@ def test_align_report(tmp_path):
     assert len(data["concentration"]) == 4
     bad = run("align", "report", "--inputs", inputs, "--system", "llama-65b", "--month", "Nov")
     assert bad.exit_code == 2 and "YYYY-MM" in bad.output
+
+
+def test_bad_preferences_or_inputs_write_nothing(tmp_path):
+    prefs = tmp_path / "prefs.toml"
+    prefs.write_text('coalition = "b"\n[[rules]]\nagent = "GPTBott"\ndecision = "deny"\n')
+    out = tmp_path / "robots.txt"
+    result = run("flows", "prefs", "export", "--prefs", str(prefs), "--format", "robots", "-o", str(out))
+    assert result.exit_code == 2 and "did you mean 'GPTBot'" in result.output
+    assert not out.exists()
+    inputs = tmp_path / "inputs.toml"
+    inputs.write_text('[[coalitions]]\nid = "a"\n[[members]]\nid = "m"\ncoalition = "zz"\n')
+    plot = tmp_path / "trend.png"
+    result = run("align", "report", "--inputs", str(inputs), "--system", "llama-65b", "--plot", str(plot))
+    assert result.exit_code == 2 and "unknown coalition 'zz'" in result.output
+    assert not plot.exists()
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[alignment]\naware_within_days = -1\n")
+    good_inputs = str(EXAMPLES / "alignment-inputs.toml")
+    result = run("align", "report", "--inputs", good_inputs, "--system", "llama-65b", "--policy", str(policy))
+    assert result.exit_code == 2 and "policy.toml" in result.output
