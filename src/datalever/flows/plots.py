@@ -95,7 +95,7 @@ def draw_trace(catalog: FlowCatalog, result: TraceResult, path: str | Path) -> P
     for u, v in sub.edges:
         edge = catalog.edges[(u, v)]
         share = edge.share if edge.share is not None else catalog.upper_share(edge)
-        widths.append(0.8 + 4.0 * share)
+        widths.append(1.0 if edge.spec.relation.value == "serves" else 0.8 + 4.0 * share)
         styles.append("dashed" if edge.share is None or edge.spec.relation.value != "content" else "solid")
     nx.draw_networkx_edges(
         sub,
