@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from protego import Protego
 
 from datalever.economy.config import ConfigError
@@ -169,3 +171,37 @@ def test_preferences_files(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ConfigError, match="not valid JSON"):
         load_preferences(bad)
+
+
+TOKENS = [c.token for c in CRAWLERS.crawlers]
+OPERATORS = CRAWLERS.operators()
+
+
+@st.composite
+def random_preferences(draw):
+    rules = {}
+    for token in draw(st.lists(st.sampled_from(TOKENS), max_size=6, unique=True)):
+        rules[("agent", token)] = {"agent": token, "decision": draw(st.sampled_from(DECISIONS))}
+    for operator in draw(st.lists(st.sampled_from(OPERATORS), max_size=4, unique=True)):
+        rules[("operator", operator)] = {"operator": operator, "decision": draw(st.sampled_from(DECISIONS))}
+    for purpose in draw(st.lists(st.sampled_from(["training", "search", "user_fetch", "archive"]), unique=True)):
+        rules[("purpose", purpose)] = {"purpose": purpose, "decision": draw(st.sampled_from(DECISIONS))}
+    return {
+        "coalition": "c",
+        "default": draw(st.sampled_from(DECISIONS)),
+        "funding_operators": draw(st.lists(st.sampled_from(OPERATORS), max_size=3, unique=True)),
+        "paths": draw(st.sampled_from([["/"], ["/questions/"], ["/questions/", "/a/"]])),
+        "rules": list(rules.values()),
+    }
+
+
+DECISIONS = ["allow", "deny", "allow_if_funding"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(random_preferences())
+def test_any_preferences_round_trip_through_protego(data):
+    prefs = validate_preferences(data)
+    parser = Protego.parse(robots_txt(prefs))
+    for verdict in resolve(prefs):
+        assert parser.can_fetch(URL, verdict.token) is verdict.allowed, verdict
