@@ -8,15 +8,19 @@ from datalever.economy.config import ConfigError, StrictModel, load_toml
 from datalever.economy.feedback import feedback_reward, reputation_after
 from datalever.economy.grants import allowance_due, expires_at, expiry_month_index, month_index, months_of_validity
 from datalever.economy.money import credits_to_cents
+from datalever.economy.nudge import NudgePolicy, citations_due, cites_platform
 from datalever.economy.policy import Expiry, Policy, load_policy
 from datalever.economy.pricing import next_session_position, query_price, session_total_price
 
 __all__ = [
     "ConfigError",
     "Expiry",
+    "NudgePolicy",
     "Policy",
     "StrictModel",
     "allowance_due",
+    "citations_due",
+    "cites_platform",
     "credits_to_cents",
     "expires_at",
     "expiry_month_index",

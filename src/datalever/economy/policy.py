@@ -12,6 +12,7 @@ from pydantic import Field, HttpUrl, field_validator
 
 from datalever.economy.alignment import AlignmentPolicy
 from datalever.economy.config import StrictModel, load_toml
+from datalever.economy.nudge import NudgePolicy
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -86,6 +87,7 @@ class Policy(StrictModel):
     feedback: FeedbackPolicy
     fallback: FallbackPolicy
     stipend: StipendPolicy
+    nudge: NudgePolicy = NudgePolicy()
     alignment: AlignmentPolicy = AlignmentPolicy()
 
 

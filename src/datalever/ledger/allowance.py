@@ -1,0 +1,112 @@
+"""The monthly allowance: one grant per member and month, however often the run is repeated."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from datalever.economy import allowance_due, expires_at, month_index
+from datalever.ledger.errors import BadRequest
+from datalever.ledger.models import MEMBERS
+from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting, request_hash
+
+MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class AllowanceRun:
+    month: str
+    members_granted: int
+    credits_granted: int
+    already_granted: int
+    expires_at: datetime | None
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "month": self.month,
+            "members_granted": self.members_granted,
+            "credits_granted": self.credits_granted,
+            "already_granted": self.already_granted,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+        }
+
+
+def parse_month(month: str, now: datetime, rule_expiry: Callable[[datetime], datetime | None]) -> datetime:
+    """First instant of `month` (YYYY-MM); refuses future months and months whose allowance already expired."""
+    match = MONTH_PATTERN.match(month)
+    if match is None:
+        raise BadRequest(f"month must look like YYYY-MM (e.g. 2026-11), got {month!r}")
+    start = datetime(int(match.group(1)), int(match.group(2)), 1, tzinfo=UTC)
+    if month_index(start) > month_index(now):
+        raise BadRequest(f"month {month} is in the future; the allowance is granted once the month has begun")
+    expiry = rule_expiry(start)
+    if expiry is not None and expiry <= now:
+        raise BadRequest(f"the allowance for {month} would already have expired ({expiry.isoformat()})")
+    return start
+
+
+def run_allowance(
+    ledger: Ledger,
+    month: str,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> AllowanceRun:
+    """Grant every member the allowance due for `month`; members already granted for it are skipped."""
+    now = now or ledger.clock()
+    rules = ledger.policy.allowance
+    start = parse_month(month, now, lambda moment: expires_at(rules.expires, moment))
+    expiry = expires_at(rules.expires, start)
+    target = month_index(start)
+    granted = credits = already = 0
+    last_id = 0
+    while True:
+        with ledger.engine.connect() as conn:
+            rows = conn.execute(
+                select(MEMBERS.c.id, MEMBERS.c.account_id, MEMBERS.c.joined_at)
+                .where(MEMBERS.c.id > last_id)
+                .order_by(MEMBERS.c.id)
+                .limit(BATCH)
+            ).all()
+        if not rows:
+            break
+        for row in rows:
+            last_id = row.id
+            due = int(allowance_due(rules, month_index(row.joined_at), target))
+            if due <= 0:
+                continue
+            outcome = _grant_once(ledger, row.id, row.account_id, month, due, expiry, now)
+            if outcome.replayed:
+                already += 1
+            else:
+                granted += 1
+                credits += due
+        if progress is not None:
+            progress(len(rows))
+    return AllowanceRun(month, granted, credits, already, expiry)
+
+
+def _grant_once(
+    ledger: Ledger, member_id: int, account_id: int, month: str, amount: int, expiry: datetime | None, now: datetime
+) -> Outcome:
+    idem = Idempotency("allowance", f"{member_id}:{month}", request_hash("allowance", member_id, month))
+
+    def work(posting: Posting) -> tuple[int, dict[str, Any]]:
+        posting.post([Leg(ledger.issuance, account_id, amount, "allowance", expires_at=expiry)])
+        return 201, {"member_id": member_id, "month": month, "amount": amount}
+
+    return ledger.execute(idem, "allowance", work, member_id=member_id, now=now)
+
+
+def run_allowance_once(ledger: Ledger, idem: Idempotency, month: str) -> Outcome:
+    """The run behind an HTTP request: a retried request returns the first run's figures."""
+    stored = ledger.find(idem)
+    if stored is not None:
+        return stored
+    result = run_allowance(ledger, month)
+    return ledger.execute(idem, "allowance.run", lambda _posting: (200, result.body()))

@@ -1,0 +1,107 @@
+"""Group commit for the hot path: concurrent charges share one transaction and its few round trips.
+
+Request threads hand their operation to `Batcher.submit` and wait; a small number of batcher threads each
+take whatever has queued up (at most `max_batch`) and run it with `Ledger.execute_batch`. Under light load
+a batch holds one operation, so nothing waits for a batch to fill; under heavy load the round trips and the
+commit are shared by many charges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from datalever.ledger.errors import LedgerError
+from datalever.ledger.posting import BatchItem, Ledger, Outcome
+
+_Deliver = Callable[["Outcome | LedgerError | BaseException"], None]
+_Slot = tuple[BatchItem, _Deliver]
+
+
+class Batcher:
+    """Runs submitted operations in batches on `threads` background threads."""
+
+    def __init__(self, ledger: Ledger, *, max_batch: int = 64, threads: int = 2) -> None:
+        self.ledger = ledger
+        self.max_batch = max_batch
+        self.threads = threads
+        self._queue: queue.SimpleQueue[_Slot | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._start_lock = threading.Lock()
+
+    def _ensure_started(self) -> None:
+        """Start the batcher threads on first use (so an app that never charges starts none)."""
+        if self._threads:
+            return
+        with self._start_lock:
+            if not self._threads:
+                for i in range(self.threads):
+                    thread = threading.Thread(target=self._run, name=f"ledger-batcher-{i}", daemon=True)
+                    thread.start()
+                    self._threads.append(thread)
+
+    def submit(self, item: BatchItem) -> Outcome:
+        """Run `item` in the next batch and return its outcome; raises its LedgerError if refused."""
+        self._ensure_started()
+        future: Future[Outcome | LedgerError | BaseException] = Future()
+        self._queue.put((item, future.set_result))
+        return _unwrap(future.result())
+
+    async def submit_async(self, item: BatchItem) -> Outcome:
+        """As `submit`, for the event loop: no thread waits while the batch runs."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome | LedgerError | BaseException] = loop.create_future()
+
+        def deliver(result: Outcome | LedgerError | BaseException) -> None:
+            loop.call_soon_threadsafe(_settle, future, result)
+
+        self._ensure_started()
+        self._queue.put((item, deliver))
+        return _unwrap(await future)
+
+    def close(self) -> None:
+        with self._start_lock:
+            threads, self._threads = self._threads, []
+        for _ in threads:
+            self._queue.put(None)
+        for thread in threads:
+            thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    slot = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if slot is None:
+                    self._queue.put(None)  # leave the stop signal for after this batch
+                    break
+                batch.append(slot)
+            try:
+                results = self.ledger.execute_batch([item for item, _ in batch])
+            except Exception as error:  # a lost database: every waiting request gets the error
+                for _, deliver in batch:
+                    deliver(error)
+                continue
+            for (_, deliver), result in zip(batch, results, strict=True):
+                deliver(result)
+
+
+def _settle(future: asyncio.Future[Outcome | LedgerError | BaseException], result: Any) -> None:
+    if not future.cancelled():
+        future.set_result(result)
+
+
+def _unwrap(result: Outcome | LedgerError | BaseException) -> Outcome:
+    if isinstance(result, BaseException):
+        raise result
+    return result

@@ -1,0 +1,153 @@
+"""Reads: a member's balance by lot, their history with where each credit came from, and the operator summary."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from datalever.economy import Policy, credits_to_cents
+from datalever.ledger.errors import UnknownMember
+from datalever.ledger.models import ACCOUNTS, FEEDBACK, LOTS, MEMBERS, OPERATIONS, TRANSFERS
+from datalever.ledger.posting import spend_order_key
+
+
+def member_account(conn: Connection, member_id: int) -> int:
+    account = conn.execute(select(MEMBERS.c.account_id).where(MEMBERS.c.id == member_id)).scalar()
+    if account is None:
+        raise UnknownMember(member_id)
+    return int(account)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def member_balance(conn: Connection, member_id: int, now: datetime) -> dict[str, Any]:
+    """Spendable balance, credits awaiting the expiry run, and the open lots in the order they will be spent."""
+    account = member_account(conn, member_id)
+    rows = conn.execute(
+        select(LOTS.c.id, LOTS.c.source, LOTS.c.amount, LOTS.c.remaining, LOTS.c.granted_at, LOTS.c.expires_at).where(
+            LOTS.c.account_id == account, LOTS.c.remaining > 0
+        )
+    ).all()
+    rows = sorted(rows, key=lambda row: spend_order_key(row.id, row.expires_at))
+    spendable = [row for row in rows if row.expires_at is None or row.expires_at > now]
+    return {
+        "member_id": member_id,
+        "balance": sum(row.remaining for row in spendable),
+        "expired_pending": sum(row.remaining for row in rows if row not in spendable),
+        "lots": [
+            {
+                "lot_id": row.id,
+                "source": row.source,
+                "granted": row.amount,
+                "remaining": row.remaining,
+                "granted_at": _iso(row.granted_at),
+                "expires_at": _iso(row.expires_at),
+            }
+            for row in spendable
+        ],
+    }
+
+
+def member_history(conn: Connection, member_id: int, limit: int = 100, before: int | None = None) -> dict[str, Any]:
+    """Transfers in and out of the member's account, newest first, each with the lot it created or drew on."""
+    account = member_account(conn, member_id)
+    lot = aliased(LOTS)
+    other = aliased(ACCOUNTS)
+    # Every transfer in or out of a bounded account names one of its lots (indexed); see migration 0002.
+    lots_of_member = select(LOTS.c.id).where(LOTS.c.account_id == account).scalar_subquery()
+    condition = or_(TRANSFERS.c.credit_lot_id.in_(lots_of_member), TRANSFERS.c.debit_lot_id.in_(lots_of_member))
+    if before is not None:
+        condition = and_(condition, TRANSFERS.c.id < before)
+    rows = conn.execute(
+        select(
+            TRANSFERS.c.id,
+            TRANSFERS.c.operation_id,
+            TRANSFERS.c.created_at,
+            TRANSFERS.c.kind,
+            TRANSFERS.c.amount,
+            TRANSFERS.c.debit_account_id,
+            TRANSFERS.c.credit_account_id,
+            TRANSFERS.c.debit_lot_id,
+            TRANSFERS.c.credit_lot_id,
+            TRANSFERS.c.reverses_id,
+        )
+        .where(condition)
+        .order_by(TRANSFERS.c.id.desc())
+        .limit(limit)
+    ).all()
+    lot_ids = {row.credit_lot_id if row.credit_account_id == account else row.debit_lot_id for row in rows} - {None}
+    counterparty_ids = {
+        row.debit_account_id if row.credit_account_id == account else row.credit_account_id for row in rows
+    }
+    lots = {r.id: r for r in conn.execute(select(lot).where(lot.c.id.in_(lot_ids)))} if lot_ids else {}
+    codes = dict(conn.execute(select(other.c.id, other.c.code).where(other.c.id.in_(counterparty_ids))).all())
+    entries = []
+    for row in rows:
+        into = row.credit_account_id == account
+        lot_row = lots.get(row.credit_lot_id if into else row.debit_lot_id)
+        entries.append(
+            {
+                "transfer_id": row.id,
+                "operation_id": str(row.operation_id),
+                "at": _iso(row.created_at),
+                "kind": row.kind,
+                "amount": row.amount if into else -row.amount,
+                "counterparty": codes[row.debit_account_id if into else row.credit_account_id],
+                "reverses": row.reverses_id,
+                "lot": None
+                if lot_row is None
+                else {
+                    "lot_id": lot_row.id,
+                    "source": lot_row.source,
+                    "granted_at": _iso(lot_row.granted_at),
+                    "expires_at": _iso(lot_row.expires_at),
+                },
+            }
+        )
+    return {"member_id": member_id, "entries": entries, "next_before": rows[-1].id if len(rows) == limit else None}
+
+
+def net_flows(conn: Connection) -> dict[int, int]:
+    """Net credits received by every account (credits in minus credits out), from the transfers alone."""
+    flows: dict[int, int] = {}
+    for account, total in conn.execute(
+        select(TRANSFERS.c.credit_account_id, func.sum(TRANSFERS.c.amount)).group_by(TRANSFERS.c.credit_account_id)
+    ):
+        flows[account] = flows.get(account, 0) + int(total)
+    for account, total in conn.execute(
+        select(TRANSFERS.c.debit_account_id, func.sum(TRANSFERS.c.amount)).group_by(TRANSFERS.c.debit_account_id)
+    ):
+        flows[account] = flows.get(account, 0) - int(total)
+    return flows
+
+
+def summary(conn: Connection, policy: Policy, system: dict[str, int]) -> dict[str, Any]:
+    """The operator's view of the economics: issued, spent, expired, outstanding liability, queries charged."""
+    flows = net_flows(conn)
+    issued = -flows.get(system["issuance"], 0)
+    spent = flows.get(system["spend"], 0)
+    expired = flows.get(system["expiry"], 0)
+    outstanding = int(conn.execute(select(func.coalesce(func.sum(LOTS.c.remaining), 0))).scalar_one())
+    queries = int(
+        conn.execute(select(func.count()).select_from(OPERATIONS).where(OPERATIONS.c.kind == "query")).scalar_one()
+    )
+    members = int(conn.execute(select(func.count()).select_from(MEMBERS)).scalar_one())
+    feedback: dict[str, int] = dict(
+        conn.execute(select(FEEDBACK.c.status, func.count()).group_by(FEEDBACK.c.status)).all()
+    )
+    return {
+        "members": members,
+        "credits_issued": issued,
+        "credits_spent": spent,
+        "credits_expired": expired,
+        "credits_outstanding": outstanding,
+        "liability_cents": int(credits_to_cents(outstanding, policy.credit)),
+        "queries_charged": queries,
+        "feedback": {status: int(feedback.get(status, 0)) for status in ("pending", "accepted", "rejected")},
+        "credit_value_cents": policy.credit.value_cents,
+    }

@@ -1,0 +1,45 @@
+"""Exception handlers: every refusal is a JSON body `{"detail": ..., "code": ...}` with a specific status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from datalever.ledger.errors import InsufficientCredits, LedgerError
+
+
+def _code(error: LedgerError) -> str:
+    name = type(error).__name__
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def install(app: FastAPI, fallback_url: str) -> None:
+    @app.exception_handler(LedgerError)
+    async def ledger_error(_request: Request, error: LedgerError) -> JSONResponse:
+        body: dict[str, Any] = {"detail": error.message, "code": _code(error)}
+        if isinstance(error, InsufficientCredits):
+            body.update(needed=error.needed, available=error.available, fallback_url=fallback_url)
+            body["detail"] += f"; try {fallback_url}"
+        return JSONResponse(body, status_code=error.status)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        body = {"detail": error.detail, "code": code.get(error.status_code, f"http_{error.status_code}")}
+        return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = jsonable_encoder(error.errors(), exclude={"input", "ctx", "url"})
+        if any(item.get("loc") == ["header", "Idempotency-Key"] and item.get("type") == "missing" for item in problems):
+            return JSONResponse(
+                {"detail": "missing Idempotency-Key header: every POST needs one", "code": "missing_idempotency_key"},
+                status_code=400,
+            )
+        text = "; ".join(f"{'.'.join(str(p) for p in item.get('loc', []))}: {item.get('msg')}" for item in problems)
+        return JSONResponse({"detail": f"invalid request: {text}", "code": "invalid_request", "errors": problems}, 422)

@@ -1,0 +1,19 @@
+"""Every router of the service. To add one: create `routes/<name>.py` with `router = APIRouter(...)`,
+then add one line below. `create_app` mounts them in this order."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from datalever.service.routes import allowance, charges, corrections, expiry, feedback, grants, members, reports
+
+ROUTERS: list[APIRouter] = [
+    members.router,
+    charges.router,
+    feedback.router,
+    grants.router,
+    corrections.router,
+    allowance.router,
+    expiry.router,
+    reports.router,
+]

@@ -1,0 +1,50 @@
+"""Charging a query (operator): the AI gateway calls this before answering."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from datalever.ledger.charges import charge_query_async
+from datalever.ledger.keys import Principal, Role
+from datalever.ledger.posting import Ledger
+from datalever.service.auth import require_roles
+from datalever.service.deps import IdempotencyKey, MemberPath, get_ledger, idempotency, respond
+from datalever.service.schemas import InsufficientOut
+
+router = APIRouter(prefix="/v1/members", tags=["charges"])
+
+
+class ChargeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reference: str | None = Field(default=None, max_length=200, description="The gateway's own id for the query.")
+
+
+class ChargeOut(BaseModel):
+    query_id: str = Field(description="Id of the charge; feedback refers to it.")
+    member_id: int
+    price: int
+    position_in_session: int
+    balance: int = Field(description="Spendable credits left after the charge.")
+    reference: str | None
+    charged_at: str
+
+
+@router.post(
+    "/{member_id}/charges",
+    status_code=201,
+    response_model=ChargeOut,
+    responses={402: {"model": InsufficientOut, "description": "Not enough credits: nothing charged, use the fallback"}},
+)
+async def post_charge(
+    member_id: MemberPath,
+    request: Request,
+    key: IdempotencyKey,
+    body: ChargeIn | None = None,
+    principal: Principal = Depends(require_roles(Role.OPERATOR, Role.ADMIN)),
+    ledger: Ledger = Depends(get_ledger),
+) -> JSONResponse:
+    body = body or ChargeIn()
+    idem = idempotency(principal, key, request, body)
+    return respond(await charge_query_async(ledger, idem, member_id, request.app.state.batcher, body.reference))

@@ -1,0 +1,44 @@
+"""Service settings: where the database is, which policy file, and how keys are cached."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from datalever.ledger.db import DEFAULT_DATABASE_URL
+
+ENV_DATABASE_URL = "DATALEVER_DATABASE_URL"
+ENV_POLICY = "DATALEVER_POLICY"
+ENV_AUTO_UPGRADE = "DATALEVER_AUTO_UPGRADE"
+ENV_BATCH_THREADS = "DATALEVER_BATCH_THREADS"
+
+
+class Settings(BaseModel):
+    """Everything `create_app` needs; `from_env` lets uvicorn workers rebuild the same settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    database_url: str = DEFAULT_DATABASE_URL
+    policy_path: Path | None = None
+    auto_upgrade: bool = Field(default=True, description="Run `db upgrade` when the app is created.")
+    auth_cache_seconds: float = Field(default=5.0, ge=0, description="How long a verified key stays cached.")
+    pool_size: int = Field(default=10, gt=0)
+    batch_threads: int = Field(default=1, gt=0, description="Threads that commit batches of charges.")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        policy = os.environ.get(ENV_POLICY)
+        return cls(
+            database_url=os.environ.get(ENV_DATABASE_URL, DEFAULT_DATABASE_URL),
+            policy_path=Path(policy) if policy else None,
+            auto_upgrade=os.environ.get(ENV_AUTO_UPGRADE, "1") == "1",
+            batch_threads=int(os.environ.get(ENV_BATCH_THREADS, "1")),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        env = {ENV_DATABASE_URL: self.database_url, ENV_AUTO_UPGRADE: "1" if self.auto_upgrade else "0"}
+        if self.policy_path is not None:
+            env[ENV_POLICY] = str(self.policy_path)
+        return env

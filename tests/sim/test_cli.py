@@ -1,0 +1,90 @@
+"""`datalever simulate` and `datalever calibrate` end to end on small runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from datalever.cli import app
+from datalever.sim.engine import METRICS
+
+runner = CliRunner()
+
+
+def _simulate(out: Path, *extra: str) -> None:
+    result = runner.invoke(
+        app, ["simulate", "--agents", "2000", "--weeks", "30", "--seed", "3", "--out", str(out), *extra]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_simulate_writes_every_output(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    _simulate(out)
+    for name in ("report.html", "ecosystem.png", "parties.png", "credits.png", "series.parquet", "summary.json"):
+        assert (out / name).stat().st_size > 0, name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["agents"] == 2000 and summary["weeks"] == 30 and summary["seed"] == 3
+    assert set(summary["verdict"]["parties"]) == {"operator", "platform", "people"}
+    assert summary["credits"]["unaccounted"] == 0
+    table = pq.read_table(out / "series.parquet")
+    assert table.num_rows == 60
+    assert set(table.column("run").to_pylist()) == {"baseline", "policy"}
+    assert set(METRICS) <= set(table.column_names)
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 3
+    assert summary["verdict"]["text"].split(":")[0] in html
+    assert 'src="http' not in html and "<link" not in html  # self-contained
+
+
+def test_same_seed_same_outputs(tmp_path: Path) -> None:
+    _simulate(tmp_path / "a")
+    _simulate(tmp_path / "b")
+    assert (tmp_path / "a" / "summary.json").read_bytes() == (tmp_path / "b" / "summary.json").read_bytes()
+    assert pq.read_table(tmp_path / "a" / "series.parquet").equals(pq.read_table(tmp_path / "b" / "series.parquet"))
+
+
+def test_simulate_uses_the_policy_file(tmp_path: Path, default_policy_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(default_policy_path.read_text().replace("credits_per_month = 100", "credits_per_month = 7"))
+    _simulate(tmp_path / "run", "--policy", str(policy))
+    totals = json.loads((tmp_path / "run" / "summary.json").read_text())["totals"]["policy"]
+    assert totals["credits_allowance"] % 7 == 0 and totals["credits_allowance"] > 0
+    assert totals["credits_allowance"] % 100 != 0 or totals["credits_allowance"] % 700 == 0
+
+
+def test_bad_inputs_are_refused_naming_the_field(tmp_path: Path, default_policy_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(default_policy_path.read_text().replace("base_price = 1", "base_price = 0"))
+    result = runner.invoke(app, ["simulate", "--policy", str(policy), "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert "query.base_price: Input should be greater than 0" in result.output
+    assert not (tmp_path / "x").exists()
+
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text("[people]\nspammer_share = 2\n")
+    result = runner.invoke(app, ["simulate", "--scenario", str(scenario), "--out", str(tmp_path / "y")])
+    assert result.exit_code == 2
+    assert "people.spammer_share: Input should be less than or equal to 1" in result.output
+
+    result = runner.invoke(app, ["simulate", "--agents", "5", "--out", str(tmp_path / "z")])
+    assert result.exit_code == 2
+    assert "run.agents: Input should be greater than or equal to 100" in result.output
+
+
+def test_calibrate_command(tmp_path: Path) -> None:
+    out = tmp_path / "cal"
+    result = runner.invoke(app, ["calibrate", "--agents", "3000", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    fit = json.loads((out / "calibration.json").read_text())
+    assert set(fit["parameters"]) == {"ai_affinity_mean", "adoption_weeks"}
+    assert fit["rmse"] < 0.1
+    assert (out / "calibration.png").stat().st_size > 0
+    assert "fit error" in result.output
+
+    missing = runner.invoke(app, ["calibrate", "--data", str(tmp_path / "none.csv"), "--out", str(out)])
+    assert missing.exit_code == 2
+    assert "observed data not found" in missing.output
