@@ -246,8 +246,14 @@ def prefs_check(
 
 @align_app.command("report")
 def align_report(
-    inputs: Path = typer.Option(
-        ..., "--inputs", help="Alignment inputs file (.toml or .json): members, views, what-ifs."
+    inputs: Path | None = typer.Option(
+        None, "--inputs", help="Alignment inputs file (.toml or .json): members, views, what-ifs."
+    ),
+    database: str | None = typer.Option(
+        None,
+        "--database",
+        envvar="DATALEVER_DATABASE_URL",
+        help="Score the service's stored records instead of a file (and store the monthly scores).",
     ),
     system: str = typer.Option(..., "--system", help="The AI system (model id) to score alignment with."),
     month: str | None = typer.Option(None, "--month", help="YYYY-MM: score this month (trend up to it)."),
@@ -255,19 +261,29 @@ def align_report(
     plot: Path | None = typer.Option(None, "--plot", help="Draw the monthly trend to this .png or .svg file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """Monthly alignment scores per coalition, and their concentration (Gini, HHI)."""
+    """Monthly alignment scores per coalition, and their concentration (Gini, HHI).
+
+    From a file (`--inputs`), or from the service's database (`--database`, or DATALEVER_DATABASE_URL when
+    no file is given): then the monthly scores are also stored, so the API serves the same trend.
+    """
     from datalever.economy.policy import load_policy
     from datalever.flows import alignment
 
     with clear_errors():
+        if inputs is None and database is None:
+            raise ValueError("give --inputs FILE or --database URL (or set DATALEVER_DATABASE_URL)")
         thresholds = load_policy(policy).alignment
-        data = alignment.read_inputs(inputs)
-        months = alignment.months_up_to(data, alignment.parse_month(month)) if month else None
         if plot is not None:
             from datalever.flows.plots import check_image_path
 
             check_image_path(plot)
-        result = alignment.report(data, system, thresholds, months)
+        if inputs is not None:
+            data = alignment.read_inputs(inputs)
+            months = alignment.months_up_to(data, alignment.parse_month(month)) if month else None
+            result = alignment.report(data, system, thresholds, months)
+        else:
+            assert database is not None
+            result = _report_from_database(database, system, month, thresholds)
         if plot is not None:
             from datalever.flows.plots import draw_alignment
 
@@ -275,6 +291,28 @@ def align_report(
     _print_alignment(result.as_dict(), month, as_json)
     if plot is not None and not as_json:
         out.print(f"Trend written to {plot}")
+
+
+def _report_from_database(url: str, system: str, month: str | None, thresholds: Any) -> Any:
+    """Score every month the stored records cover (up to `month`) and store the scores."""
+    from sqlalchemy import inspect
+
+    from datalever.flows import alignment, store
+    from datalever.ledger.db import make_engine
+    from datalever.ledger.types import utcnow
+
+    engine = make_engine(url)
+    try:
+        if not inspect(engine).has_table("flow_alignment_scores"):
+            raise ValueError(f"{url}: no flows tables; run `datalever db upgrade` first")
+        with engine.begin() as conn:
+            data = store.alignment_inputs(conn)
+            months = alignment.months_up_to(data, alignment.parse_month(month)) if month else None
+            result = alignment.report(data, system, thresholds, months)
+            store.store_report(conn, result, thresholds, utcnow())
+        return result
+    finally:
+        engine.dispose()
 
 
 def _print_alignment(report: dict[str, Any], month: str | None, as_json: bool) -> None:

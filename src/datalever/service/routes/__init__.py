@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from datalever.service.routes import allowance, charges, corrections, expiry, feedback, grants, members, reports
+from datalever.service.routes import allowance, charges, corrections, expiry, feedback, flows, grants, members, reports
 
 ROUTERS: list[APIRouter] = [
     members.router,
@@ -16,4 +16,5 @@ ROUTERS: list[APIRouter] = [
     allowance.router,
     expiry.router,
     reports.router,
+    flows.router,
 ]
