@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import Field, HttpUrl, field_validator
 
+from datalever.economy.alignment import AlignmentPolicy
 from datalever.economy.config import StrictModel, load_toml
 from datalever.economy.nudge import NudgePolicy
 from datalever.economy.stipends import StipendCriteria
@@ -89,6 +90,7 @@ class Policy(StrictModel):
     fallback: FallbackPolicy
     stipend: StipendPolicy
     nudge: NudgePolicy = NudgePolicy()
+    alignment: AlignmentPolicy = AlignmentPolicy()
 
 
 DEFAULT_POLICY_RESOURCE = "default.toml"

@@ -11,6 +11,7 @@ from datalever.service.routes import (
     corrections,
     expiry,
     feedback,
+    flows,
     grants,
     members,
     reports,
@@ -27,4 +28,5 @@ ROUTERS: list[APIRouter] = [
     expiry.router,
     reports.router,
     stipends.router,
+    flows.router,
 ]
