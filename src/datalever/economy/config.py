@@ -6,6 +6,7 @@ reports errors the same way.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
@@ -63,4 +64,20 @@ def load_toml(path: str | Path, model: type[M]) -> M:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(str(path), [f"not valid TOML ({error})"]) from None
+    return validate_mapping(data, model, str(path))
+
+
+def load_document(path: str | Path, model: type[M]) -> M:
+    """Read a `.json` file, or TOML for any other suffix, into `model` with the same precise errors."""
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        return load_toml(path, model)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(str(path), [f"cannot read file ({error.strerror})"]) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(str(path), [f"not valid JSON ({error})"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), ["the top level must be an object"])
     return validate_mapping(data, model, str(path))

@@ -8,7 +8,6 @@ day with the pure rules in `datalever.economy.alignment`.
 from __future__ import annotations
 
 import calendar
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -21,7 +20,7 @@ from pydantic import Field, model_validator
 
 from datalever.economy import alignment as rules
 from datalever.economy.alignment import AlignmentPolicy
-from datalever.economy.config import ConfigError, StrictModel, load_toml, validate_mapping
+from datalever.economy.config import StrictModel, load_document
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -91,18 +90,7 @@ class AlignmentInputs(StrictModel):
 
 def read_inputs(path: str | Path) -> AlignmentInputs:
     """Alignment inputs from a TOML or JSON file."""
-    path = Path(path)
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ConfigError(str(path), [f"cannot read file ({error.strerror})"]) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ConfigError(str(path), [f"not valid JSON ({error})"]) from None
-        if not isinstance(data, dict):
-            raise ConfigError(str(path), ["the top level must be an object"])
-        return validate_mapping(data, AlignmentInputs, str(path))
-    return load_toml(path, AlignmentInputs)
+    return load_document(path, AlignmentInputs)
 
 
 def parse_month(text: str) -> str:

@@ -8,7 +8,6 @@ file and the problem, and nothing is built.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import defaultdict
@@ -22,7 +21,7 @@ from typing import Annotated, Any, Literal
 import networkx as nx
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from datalever.economy.config import ConfigError, StrictModel, load_toml, validate_mapping
+from datalever.economy.config import ConfigError, StrictModel, load_document, load_toml
 
 NODE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 CATALOG_RESOURCE = "catalog.toml"
@@ -193,18 +192,7 @@ def unknown_node_message(node_id: str, known: Iterable[str]) -> str:
 
 def read_flow_file(path: str | Path) -> FlowFile:
     """Validate one flows file (.toml or .json)."""
-    path = Path(path)
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ConfigError(str(path), [f"cannot read file ({error.strerror})"]) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ConfigError(str(path), [f"not valid JSON ({error})"]) from None
-        if not isinstance(data, dict):
-            raise ConfigError(str(path), ["the top level must be an object with nodes and edges"])
-        return validate_mapping(data, FlowFile, str(path))
-    return load_toml(path, FlowFile)
+    return load_document(path, FlowFile)
 
 
 def packaged_catalog() -> FlowFile:

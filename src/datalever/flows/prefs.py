@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from datalever.economy.config import ConfigError, StrictModel, load_toml, validate_mapping
+from datalever.economy.config import ConfigError, StrictModel, load_document, load_toml, validate_mapping
 
 TDMREP_SPEC = "https://www.w3.org/community/reports/tdmrep/CG-FINAL-tdmrep-20240510/"
 
@@ -159,19 +159,7 @@ def check_known(prefs: Preferences, crawlers: CrawlerList, source: str = "prefer
 
 def load_preferences(path: str | Path, crawlers: CrawlerList | None = None) -> Preferences:
     """Read and validate a preferences file (.toml or .json)."""
-    path = Path(path)
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ConfigError(str(path), [f"cannot read file ({error.strerror})"]) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ConfigError(str(path), [f"not valid JSON ({error})"]) from None
-        if not isinstance(data, dict):
-            raise ConfigError(str(path), ["the top level must be an object"])
-        prefs = validate_mapping(data, Preferences, str(path))
-    else:
-        prefs = load_toml(path, Preferences)
+    prefs = load_document(path, Preferences)
     check_known(prefs, crawlers or packaged_crawlers(), str(path))
     return prefs
 
