@@ -191,6 +191,7 @@ def test_records_built_directly_are_the_records_pydantic_would_build() -> None:
         assert again.model_fields_set == record.model_fields_set
         assert again.model_dump_json() == record.model_dump_json()
         assert record.occurred_at.utcoffset() == timedelta(0)
+        assert record.model_copy(update={"score": 1}).model_fields_set == record.model_fields_set | {"score"}
 
 
 @pytest.mark.parametrize(
