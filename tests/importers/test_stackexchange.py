@@ -208,6 +208,9 @@ def test_records_built_directly_are_the_records_pydantic_would_build() -> None:
         ("2020-01-01T00:00:00.000", "\u0663"),  # an Arabic-Indic digit
         ("2020-01-01T00:00:00.000", "1" * 30),
         ("2020-01-01T00:00:00.000", "-"),
+        ("0001-01-01T00:00:00.000", "007"),  # valid, taken by the direct path: must agree with pydantic
+        ("9999-12-31T23:59:59.999999", "-0"),
+        ("0000-01-01T00:00:00.000", "1"),
     ],
 )
 def test_unusual_values_get_exactly_pydantics_verdict(tmp_path: Path, stamp: str, score: str) -> None:
