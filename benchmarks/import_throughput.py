@@ -261,7 +261,7 @@ def main() -> None:
             for path in directory.iterdir():
                 path.unlink()
 
-    table = Table(title="Stack Exchange dump import (lxml callback parser, records validated by pydantic)")
+    table = Table(title="Stack Exchange dump import (lxml callback parser, checked records)")
     columns = ("dump", "MB", "procs", "records", "seconds", "MB/s", "peak RSS MB", "over baseline MB")
     for column in columns:
         table.add_column(column, justify="right")

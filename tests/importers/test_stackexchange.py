@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from datalever.importers import ContributionKind, ImportFormatError, Platform
+from datalever.importers import Contribution, ContributionKind, ImportFormatError, Platform
 from datalever.importers.stackexchange import CHUNK_BYTES, dump_files, read_dump, read_table
 from tests.conftest import require_shared_data
 
@@ -180,3 +181,56 @@ def test_wrong_table_empty_file_and_empty_directory(tmp_path: Path) -> None:
         dump_files(nothing)
     with pytest.raises(ImportFormatError, match="not a directory"):
         dump_files(tmp_path / "missing")
+
+
+def test_records_built_directly_are_the_records_pydantic_would_build() -> None:
+    """Rows whose values pass the importer's own checks skip pydantic; the result must be identical."""
+    for record in read_dump(require_shared_data(*DUMP), SITE):
+        again = Contribution.model_validate({name: getattr(record, name) for name in record.model_fields_set})
+        assert again == record
+        assert again.model_fields_set == record.model_fields_set
+        assert again.model_dump_json() == record.model_dump_json()
+        assert record.occurred_at.utcoffset() == timedelta(0)
+        assert record.model_copy(update={"score": 1}).model_fields_set == record.model_fields_set | {"score"}
+
+
+@pytest.mark.parametrize(
+    ("stamp", "score"),
+    [
+        ("2020-02-30T00:00:00.000", "1"),  # no such day
+        ("2020-01-01T24:00:00.000", "1"),
+        ("2020-01-01T00:00:00.1234567", "1"),  # more than microseconds
+        ("2020-01-01 00:00:00.000", "1"),  # space separated
+        ("2020-W01-1T00:00:00.000", "1"),  # ISO week date: fromisoformat reads it, pydantic does not
+        ("2020-01-01T00:00:00", "+3"),
+        ("2020-01-01T00:00:00.5", " 3"),
+        ("2020-01-01T00:00:00.000", "3.0"),
+        ("2020-01-01T00:00:00.000", "\u0663"),  # an Arabic-Indic digit
+        ("2020-01-01T00:00:00.000", "1" * 30),
+        ("2020-01-01T00:00:00.000", "-"),
+        ("0001-01-01T00:00:00.000", "007"),  # valid, taken by the direct path: must agree with pydantic
+        ("9999-12-31T23:59:59.999999", "-0"),
+        ("0000-01-01T00:00:00.000", "1"),
+    ],
+)
+def test_unusual_values_get_exactly_pydantics_verdict(tmp_path: Path, stamp: str, score: str) -> None:
+    row = f'<row Id="5" PostId="1" CreationDate="{stamp}" UserId="7" Score="{score}" />'
+    path = _table(tmp_path, "Comments.xml", "comments", [row])
+    raw = {
+        "platform": "stackexchange",
+        "site": SITE,
+        "user_id": "7",
+        "kind": "comment",
+        "source_id": "comment:5",
+        "occurred_at": stamp + "Z",
+        "score": score,
+        "parent_id": "1",
+        "url": f"https://{SITE}/posts/comments/5",
+    }
+    try:
+        expected = Contribution.model_validate(raw)
+    except ValidationError:
+        with pytest.raises(ImportFormatError, match=r"row 1 \(Id=5\): attribute (CreationDate|Score)="):
+            list(read_table(path, SITE))
+    else:
+        assert list(read_table(path, SITE)) == [expected]
