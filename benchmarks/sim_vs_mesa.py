@@ -110,8 +110,9 @@ class Person(mesa.Agent):
         if self.contribution_rate:
             visits = questions - served + clicks
             answers = int(visits * self.contribution_rate + rnd.random())
-            for _ in range(answers):
-                self.score_answer()
+            if self.linked and model.scores_answers:  # as in the engine: only linked members can be paid
+                for _ in range(answers):
+                    self.score_answer()
             tally[_F["answers"]] += answers
             tally[_F["active_contributors"]] += answers > 0
 
@@ -178,12 +179,13 @@ class EcosystemModel(mesa.Model):
         assert self.world.rules is not None
         self.session_cost = self.world.rules.session_cost.tolist()
         self.click_through = scenario.policy_response.citation_click_through
+        self.scores_answers = policy.stipend.credits_per_month > 0
         for block in self.world.blocks:
             t = block.traits
             rate = np.zeros(t.size, np.float32)
             rate[t.contributors] = block.contribution_rate
             reputation = np.zeros(t.size, np.float32)
-            reputation[t.contributors] = block.platform_reputation
+            reputation[block.linked_members] = block.platform_reputation
             for i in range(t.size):
                 Person(
                     self,

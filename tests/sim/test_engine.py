@@ -171,12 +171,11 @@ def test_stipend_eligibility_is_the_economy_rule_on_the_monthly_counts() -> None
         context = sim.begin_week(week)
         if context.new_month and week > 0:
             for block in sim.blocks:
-                contributors = block.traits.contributors
                 # What the economy functions decide on the same counts, called directly member by member.
                 expected = np.zeros(block.traits.size, np.int64)
-                for i, member in enumerate(contributors):
+                for i, member in enumerate(block.linked_members):
                     rule = stackexchange_rule(int(block.month_scored[i]), int(block.month_accepted[i]), criteria)
-                    expected[member] = stipend_due(int(qualified(rule) and block.traits.linked[member]), pol.stipend)
+                    expected[member] = stipend_due(int(qualified(rule)), pol.stipend)
                 granted = np.zeros(block.traits.size, np.int64)
                 grant = block._grant
 
@@ -189,6 +188,7 @@ def test_stipend_eligibility_is_the_economy_rule_on_the_monthly_counts() -> None
                 block._month_events(context, tally)
                 del block._grant
                 np.testing.assert_array_equal(granted, expected)
+                assert not granted[~block.traits.linked].any()  # only linked members are ever paid
                 assert tally[_F["credits_stipend"]] == expected.sum()
                 assert block.month_scored.sum() == 0 and block.month_accepted.sum() == 0  # a new month counts anew
                 checked += int(np.count_nonzero(expected))

@@ -149,9 +149,12 @@ class Block:
     balance: npt.NDArray[np.int32] = field(init=False)
     cost: npt.NDArray[np.int32] = field(init=False)
     below: npt.NDArray[np.bool_] = field(init=False)
-    month_scored: npt.NDArray[np.int32] = field(init=False)  # per contributor: answers counted as scored posts
-    month_accepted: npt.NDArray[np.int32] = field(init=False)  # per contributor: counted accepted answers
-    platform_reputation: npt.NDArray[np.float32] = field(init=False)  # per contributor, on the platform
+    # Stipend counts exist for linked contributors only: nobody else can be paid, and scores affect nothing else.
+    linked_positions: npt.NDArray[np.intp] = field(init=False)  # their positions among the contributors
+    linked_members: npt.NDArray[np.int32] = field(init=False)  # their indices among the people
+    month_scored: npt.NDArray[np.int32] = field(init=False)  # answers counted as scored posts this month
+    month_accepted: npt.NDArray[np.int32] = field(init=False)  # accepted answers counted this month
+    platform_reputation: npt.NDArray[np.float32] = field(init=False)  # reputation on the platform
     scores_answers: bool = field(init=False, default=False)  # only a policy with a stipend needs answer scores
     ai_answers_received: npt.NDArray[np.int32] = field(init=False)
     reputation: npt.NDArray[np.float64] = field(init=False)
@@ -176,12 +179,16 @@ class Block:
         self.balance = np.zeros(n, np.int32)  # always the sum of the buckets (see audit)
         self.cost = np.empty(n, np.int32)
         self.below = np.empty(n, np.bool_)
-        k = self.traits.contributors.size
+        self.linked_positions = np.flatnonzero(self.traits.linked[self.traits.contributors])
+        self.linked_members = self.traits.contributors[self.linked_positions]
+        k = self.linked_positions.size
         self.month_scored = np.zeros(k, np.int32)
         self.month_accepted = np.zeros(k, np.int32)
         people = self.scenario.people
         self.platform_reputation = np.where(
-            self.traits.superuser, people.superuser_initial_reputation, people.occasional_initial_reputation
+            self.traits.superuser[self.linked_positions],
+            people.superuser_initial_reputation,
+            people.occasional_initial_reputation,
         ).astype(np.float32)
         self.scores_answers = self.rules is not None and self.rules.policy.stipend.credits_per_month > 0
         self.ai_answers_received = np.zeros(n, np.int32)
@@ -220,17 +227,16 @@ class Block:
     def _month_events(self, ctx: WeekContext, tally: npt.NDArray[np.float64]) -> None:
         assert self.rules is not None
         policy = self.rules.policy
-        contributors = self.traits.contributors
         if ctx.week > 0 and self.scores_answers:
-            # Last month's counts judged by the policy's Stack Exchange criteria; the simulated platform is the
-            # only linked platform, so a member qualifies on at most one and `stipend_due` applies the cap.
+            # Last month's counts of linked contributors judged by the policy's Stack Exchange criteria; the
+            # simulated platform is the only one a member can link, so `stipend_due` gets 0 or 1 platforms.
             rule = stackexchange_rule(self.month_scored, self.month_accepted, policy.stipend.criteria.stackexchange)
-            platforms = (np.asarray(qualified(rule)) & self.traits.linked[contributors]).astype(np.int64)
+            platforms = np.asarray(qualified(rule)).astype(np.int64)
             stipends = np.asarray(stipend_due(platforms, policy.stipend), dtype=np.int64)
             paid = np.flatnonzero(stipends)
             if paid.size:
                 expires = int(expiry_month_index(policy.stipend.expires, ctx.month))
-                self._grant(contributors[paid], stipends[paid], expires)
+                self._grant(self.linked_members[paid], stipends[paid], expires)
             tally[_F["credits_stipend"]] += int(stipends.sum())
             tally[_F["stipend_recipients"]] += paid.size
         self.month_scored[:] = 0
@@ -292,7 +298,7 @@ class Block:
             self.extra_visits[clicked] = 0
         answers = (visits * self.contribution_rate + lanes[c, 3] * UNIT16).astype(np.int32)
         if self.scores_answers:
-            self._score_answers(answers)
+            self._score_answers(answers[self.linked_positions])
         tally[_F["answers"]] = answers.sum()
         tally[_F["active_contributors"]] = np.count_nonzero(answers)
         tally[_F["questions"]] = q.sum()
@@ -301,7 +307,7 @@ class Block:
         return tally
 
     def _score_answers(self, answers: npt.NDArray[np.int32]) -> None:
-        """Score this week's answers and count, per contributor, those the stipend criteria count.
+        """Score this week's answers of linked contributors and count those the stipend criteria count.
 
         Model: an answer ends with a score >= 1 with a chance that rises with its author's platform reputation
         (`answer_positive_new` to `answer_positive_expert`, halfway at `answer_reputation_half`); a positive
