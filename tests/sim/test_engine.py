@@ -161,6 +161,27 @@ def test_stricter_stackexchange_criteria_pay_fewer_stipend_credits() -> None:
     assert stricter.series["stipend_recipients"].sum() < default.series["stipend_recipients"].sum()
 
 
+def test_stipends_follow_the_modelled_answer_scores() -> None:
+    never = {"answer_positive_new": 0.0, "answer_positive_expert": 0.0, "answer_accepted_share": 0.0}
+    _, unvoted = run_pair(scenario(weeks=20, platform=never))
+    assert unvoted.series["answers"].sum() > 0
+    assert unvoted.series["credits_stipend"].sum() == 0  # answers nobody upvotes or accepts never count
+    _, default = run_pair(scenario(weeks=20))
+    _, liked = run_pair(scenario(weeks=20, platform={"answer_positive_new": 0.9}))
+    assert liked.series["stipend_recipients"].sum() > default.series["stipend_recipients"].sum()
+
+
+def test_platform_reputation_grows_with_upvotes_and_acceptances() -> None:
+    sim = Simulation(scenario(weeks=8), policy())
+    start = [block.platform_reputation.copy() for block in sim.blocks]
+    for week in range(8):
+        context = sim.begin_week(week)
+        sim.finish_week(week, [block.step(context) for block in sim.blocks])
+    for block, before in zip(sim.blocks, start, strict=True):
+        assert (block.platform_reputation >= before).all()
+        assert (block.platform_reputation > before).any()
+
+
 def test_stipend_eligibility_is_the_economy_rule_on_the_monthly_counts() -> None:
     # No allowance, so the only credits granted at a month's start are stipends.
     pol = policy(allowance={"credits_per_month": 0}, stipend={"credits_per_month": 30, "max_per_member_per_month": 20})
