@@ -34,7 +34,23 @@ from datalever.economy import (
     load_policy,
     reputation_after,
 )
-from datalever.sim.engine import _F, BLOCK_FIELDS, NEVER, RunResult, Simulation, run_simulations
+from datalever.economy.stipends import (
+    counts_accepted_answer,
+    counts_scored_post,
+    qualified,
+    stackexchange_rule,
+    stipend_due,
+)
+from datalever.sim.engine import (
+    _F,
+    BLOCK_FIELDS,
+    NEVER,
+    REPUTATION_PER_ACCEPTED,
+    REPUTATION_PER_UPVOTE,
+    RunResult,
+    Simulation,
+    run_simulations,
+)
 from datalever.sim.scenario import Scenario, load_scenario, with_overrides
 
 
@@ -53,7 +69,9 @@ class Person(mesa.Agent):
         self.reputation = model.policy.feedback.initial_reputation
         self.buckets: dict[int, int] = {}
         self.received = 0
-        self.month_answers = 0
+        self.platform_reputation: float = traits["platform_reputation"]
+        self.month_scored = 0
+        self.month_accepted = 0
 
     def step(self) -> None:
         model, rnd, tally = self.model, self.model.random, self.model.tally
@@ -92,9 +110,27 @@ class Person(mesa.Agent):
         if self.contribution_rate:
             visits = questions - served + clicks
             answers = int(visits * self.contribution_rate + rnd.random())
-            self.month_answers += answers
+            if self.linked and model.scores_answers:  # as in the engine: only linked members can be paid
+                for _ in range(answers):
+                    self.score_answer()
             tally[_F["answers"]] += answers
             tally[_F["active_contributors"]] += answers > 0
+
+    def score_answer(self) -> None:
+        """One answer's score and acceptance (same model as the engine), judged by the policy's criteria."""
+        rnd, platform = self.model.random, self.model.scenario.platform
+        rep = self.platform_reputation
+        low, high = platform.answer_positive_new, platform.answer_positive_expert
+        score = 0
+        if rnd.random() < low + (high - low) * rep / (rep + platform.answer_reputation_half):
+            score = 1
+            while rnd.random() < platform.answer_extra_vote_chance:
+                score += 1
+        accepted = rnd.random() < platform.answer_accepted_share
+        criteria = self.model.policy.stipend.criteria.stackexchange
+        self.month_scored += counts_scored_post(score, criteria)
+        self.month_accepted += counts_accepted_answer(score, accepted, False)
+        self.platform_reputation += score * REPUTATION_PER_UPVOTE + accepted * REPUTATION_PER_ACCEPTED
 
     def feedback(self, served: int) -> None:
         model, rnd, tally, rules = self.model, self.model.random, self.model.tally, self.model.policy.feedback
@@ -117,13 +153,16 @@ class Person(mesa.Agent):
             self.buckets[key] = self.buckets.get(key, 0) + earned
             tally[_F["credits_feedback"]] += earned
 
-    def month_start(self, allowance: int, allowance_key: int, stipend: int, stipend_key: int) -> None:
-        tally, month = self.model.tally, self.model.ctx.month
-        if stipend and self.linked and self.month_answers >= self.model.stipend_min_answers:
-            self.buckets[stipend_key] = self.buckets.get(stipend_key, 0) + stipend
-            tally[_F["credits_stipend"]] += stipend
-            tally[_F["stipend_recipients"]] += 1
-        self.month_answers = 0
+    def month_start(self, allowance: int, allowance_key: int, pay_stipends: bool, stipend_key: int) -> None:
+        tally, month, rules = self.model.tally, self.model.ctx.month, self.model.policy.stipend
+        if pay_stipends:
+            rule = stackexchange_rule(self.month_scored, self.month_accepted, rules.criteria.stackexchange)
+            stipend = stipend_due(int(qualified(rule) and self.linked), rules)
+            if stipend:
+                self.buckets[stipend_key] = self.buckets.get(stipend_key, 0) + stipend
+                tally[_F["credits_stipend"]] += stipend
+                tally[_F["stipend_recipients"]] += 1
+        self.month_scored = self.month_accepted = 0
         for key in [k for k in self.buckets if k != NEVER and k <= month]:
             tally[_F["credits_expired"]] += self.buckets.pop(key)
         if allowance:
@@ -140,11 +179,13 @@ class EcosystemModel(mesa.Model):
         assert self.world.rules is not None
         self.session_cost = self.world.rules.session_cost.tolist()
         self.click_through = scenario.policy_response.citation_click_through
-        self.stipend_min_answers = scenario.policy_response.stipend_min_answers
+        self.scores_answers = policy.stipend.credits_per_month > 0
         for block in self.world.blocks:
             t = block.traits
             rate = np.zeros(t.size, np.float32)
             rate[t.contributors] = block.contribution_rate
+            reputation = np.zeros(t.size, np.float32)
+            reputation[block.linked_members] = block.platform_reputation
             for i in range(t.size):
                 Person(
                     self,
@@ -156,6 +197,7 @@ class EcosystemModel(mesa.Model):
                         "linked": bool(t.linked[i]),
                         "spammer": bool(t.spammer[i]),
                         "contribution_rate": float(rate[i]),
+                        "platform_reputation": float(reputation[i]),
                     },
                 )
         self.week = 0
@@ -168,12 +210,11 @@ class EcosystemModel(mesa.Model):
             rules = self.policy
             assert self.world.rules is not None
             allowance = int(allowance_due(rules.allowance, self.world.rules.start_month, self.ctx.month))
-            stipend = min(rules.stipend.credits_per_month, rules.stipend.max_per_member_per_month)
             self.agents.do(
                 "month_start",
                 allowance,
                 int(expiry_month_index(rules.allowance.expires, self.ctx.month)),
-                stipend if self.week > 0 else 0,
+                self.week > 0 and rules.stipend.credits_per_month > 0,
                 int(expiry_month_index(rules.stipend.expires, self.ctx.month)),
             )
             self.tally[_F["credits_allowance"]] += allowance * len(self.agents)
@@ -192,6 +233,7 @@ COMPARED = (
     "credits_spent",
     "credits_feedback",
     "credits_stipend",
+    "stipend_recipients",
     "credits_expired",
     "citation_visits",
 )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
+from datalever.economy.stipends import qualified, stackexchange_rule, stipend_due
 from datalever.sim import population
-from datalever.sim.engine import METRICS, Simulation, run_simulations
+from datalever.sim.engine import _F, BLOCK_FIELDS, METRICS, Simulation, run_simulations
 from datalever.sim.outcomes import credit_balance, summarize
 from tests.sim.helpers import policy, run_pair, scenario
 
@@ -143,8 +146,76 @@ def test_stipend_goes_to_active_linked_contributors_only() -> None:
     s = paid.series
     assert s["stipend_recipients"].sum() > 0
     np.testing.assert_array_equal(s["credits_stipend"], s["stipend_recipients"] * 20)  # capped per member
-    _, nobody = run_pair(scenario(weeks=20, policy_response={"stipend_min_answers": 10_000}))
+    unreachable = {"stackexchange": {"min_scored_posts": 10_000, "min_accepted_answers": 10_000}}
+    _, nobody = run_pair(scenario(weeks=20), policy(stipend={"criteria": unreachable}))
     assert nobody.series["credits_stipend"].sum() == 0
+
+
+def test_stricter_stackexchange_criteria_pay_fewer_stipend_credits() -> None:
+    sc = scenario(weeks=20)
+    _, default = run_pair(sc)
+    strict = {"stackexchange": {"min_scored_posts": 5, "min_post_score": 3, "min_accepted_answers": 3}}
+    _, stricter = run_pair(sc, policy(stipend={"criteria": strict}))
+    # Same seed, same people; only the criteria of the policy file differ.
+    assert 0 < stricter.series["credits_stipend"].sum() < default.series["credits_stipend"].sum()
+    assert stricter.series["stipend_recipients"].sum() < default.series["stipend_recipients"].sum()
+
+
+def test_stipends_follow_the_modelled_answer_scores() -> None:
+    never = {"answer_positive_new": 0.0, "answer_positive_expert": 0.0, "answer_accepted_share": 0.0}
+    _, unvoted = run_pair(scenario(weeks=20, platform=never))
+    assert unvoted.series["answers"].sum() > 0
+    assert unvoted.series["credits_stipend"].sum() == 0  # answers nobody upvotes or accepts never count
+    _, default = run_pair(scenario(weeks=20))
+    _, liked = run_pair(scenario(weeks=20, platform={"answer_positive_new": 0.9}))
+    assert liked.series["stipend_recipients"].sum() > default.series["stipend_recipients"].sum()
+
+
+def test_platform_reputation_grows_with_upvotes_and_acceptances() -> None:
+    sim = Simulation(scenario(weeks=8), policy())
+    start = [block.platform_reputation.copy() for block in sim.blocks]
+    for week in range(8):
+        context = sim.begin_week(week)
+        sim.finish_week(week, [block.step(context) for block in sim.blocks])
+    for block, before in zip(sim.blocks, start, strict=True):
+        assert (block.platform_reputation >= before).all()
+        assert (block.platform_reputation > before).any()
+
+
+def test_stipend_eligibility_is_the_economy_rule_on_the_monthly_counts() -> None:
+    # No allowance, so the only credits granted at a month's start are stipends.
+    pol = policy(allowance={"credits_per_month": 0}, stipend={"credits_per_month": 30, "max_per_member_per_month": 20})
+    sim = Simulation(scenario(weeks=12), pol)
+    criteria = pol.stipend.criteria.stackexchange
+    checked = 0
+    for week in range(12):
+        context = sim.begin_week(week)
+        if context.new_month and week > 0:
+            for block in sim.blocks:
+                # What the economy functions decide on the same counts, called directly member by member.
+                expected = np.zeros(block.traits.size, np.int64)
+                for i, member in enumerate(block.linked_members):
+                    rule = stackexchange_rule(int(block.month_scored[i]), int(block.month_accepted[i]), criteria)
+                    expected[member] = stipend_due(int(qualified(rule)), pol.stipend)
+                granted = np.zeros(block.traits.size, np.int64)
+                grant = block._grant
+
+                def record(who: Any, amount: Any, expires: int, grant: Any = grant, granted: Any = granted) -> None:
+                    granted[who] += amount
+                    grant(who, amount, expires)
+
+                block._grant = record  # type: ignore[method-assign]
+                tally = np.zeros(len(BLOCK_FIELDS))
+                block._month_events(context, tally)
+                del block._grant
+                np.testing.assert_array_equal(granted, expected)
+                assert not granted[~block.traits.linked].any()  # only linked members are ever paid
+                assert tally[_F["credits_stipend"]] == expected.sum()
+                assert block.month_scored.sum() == 0 and block.month_accepted.sum() == 0  # a new month counts anew
+                checked += int(np.count_nonzero(expected))
+            context.new_month = False  # month events done above
+        sim.finish_week(week, [block.step(context) for block in sim.blocks])
+    assert checked > 0  # some members qualified, so the comparison meant something
 
 
 def test_feedback_credits_rise_with_reward() -> None:

@@ -45,6 +45,10 @@ def test_every_field_has_a_description_with_its_source() -> None:
         ("[platform]\ndepreciation_per_week = -0.1\n", "platform.depreciation_per_week", "greater than or equal to 0"),
         ("[choice]\nadoption_weeks = 0\n", "choice.adoption_weeks", "greater than 0"),
         ("[policy_response]\nqueries_per_session = 0\n", "policy_response.queries_per_session", "greater than"),
+        ("[platform]\nanswer_extra_vote_chance = 1.0\n", "platform.answer_extra_vote_chance", "less than 1"),
+        ("[platform]\nanswer_reputation_half = 0\n", "platform.answer_reputation_half", "greater than 0"),
+        # Stipend eligibility is the policy file's rule now, no longer a scenario parameter.
+        ("[policy_response]\nstipend_min_answers = 4\n", "policy_response.stipend_min_answers", "unknown key"),
         ("[weather]\nrain = 1\n", "weather", "unknown key"),
     ],
 )

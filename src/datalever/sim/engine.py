@@ -5,7 +5,8 @@ month's active participants, expiry, allowance) -> AI retraining and quality -> 
 logit split between AI and platform -> credits: price, fallback for those who cannot pay, the AI's citations
 -> feedback -> platform visits and contributions -> the platform's stock, found and posted questions.
 
-Every credit rule is a call into `datalever.economy` (the same functions the ledger service runs).
+Every credit rule is a call into `datalever.economy` (the same functions the ledger service runs), including
+stipend eligibility: the model scores each answer and the Stack Exchange criteria of the policy file judge them.
 """
 
 from __future__ import annotations
@@ -32,10 +33,19 @@ from datalever.economy import (
     reputation_after,
     session_total_price,
 )
+from datalever.economy.stipends import (
+    counts_accepted_answer,
+    counts_scored_post,
+    qualified,
+    stackexchange_rule,
+    stipend_due,
+)
 from datalever.sim import dynamics
 from datalever.sim.population import MAX_WEEKLY_QUESTIONS, Traits, block_sizes, draw_traits
 from datalever.sim.scenario import RunSection, Scenario
 
+REPUTATION_PER_UPVOTE = 10  # platform reputation per answer upvote (Stack Exchange's reputation rules)
+REPUTATION_PER_ACCEPTED = 15  # platform reputation per accepted answer (same rules)
 NEVER = -1  # bucket key of credits that never expire
 UNIT16 = np.float32(1.0 / 65536.0)  # scales a 16-bit random lane to a uniform in [0, 1)
 
@@ -139,7 +149,13 @@ class Block:
     balance: npt.NDArray[np.int32] = field(init=False)
     cost: npt.NDArray[np.int32] = field(init=False)
     below: npt.NDArray[np.bool_] = field(init=False)
-    month_answers: npt.NDArray[np.int32] = field(init=False)
+    # Stipend counts exist for linked contributors only: nobody else can be paid, and scores affect nothing else.
+    linked_positions: npt.NDArray[np.intp] = field(init=False)  # their positions among the contributors
+    linked_members: npt.NDArray[np.int32] = field(init=False)  # their indices among the people
+    month_scored: npt.NDArray[np.int32] = field(init=False)  # answers counted as scored posts this month
+    month_accepted: npt.NDArray[np.int32] = field(init=False)  # accepted answers counted this month
+    platform_reputation: npt.NDArray[np.float32] = field(init=False)  # reputation on the platform
+    scores_answers: bool = field(init=False, default=False)  # only a policy with a stipend needs answer scores
     ai_answers_received: npt.NDArray[np.int32] = field(init=False)
     reputation: npt.NDArray[np.float64] = field(init=False)
     buckets: dict[int, npt.NDArray[np.int32]] = field(init=False)
@@ -163,7 +179,18 @@ class Block:
         self.balance = np.zeros(n, np.int32)  # always the sum of the buckets (see audit)
         self.cost = np.empty(n, np.int32)
         self.below = np.empty(n, np.bool_)
-        self.month_answers = np.zeros(self.traits.contributors.size, np.int32)
+        self.linked_positions = np.flatnonzero(self.traits.linked[self.traits.contributors])
+        self.linked_members = self.traits.contributors[self.linked_positions]
+        k = self.linked_positions.size
+        self.month_scored = np.zeros(k, np.int32)
+        self.month_accepted = np.zeros(k, np.int32)
+        people = self.scenario.people
+        self.platform_reputation = np.where(
+            self.traits.superuser[self.linked_positions],
+            people.superuser_initial_reputation,
+            people.occasional_initial_reputation,
+        ).astype(np.float32)
+        self.scores_answers = self.rules is not None and self.rules.policy.stipend.credits_per_month > 0
         self.ai_answers_received = np.zeros(n, np.int32)
         self.scratch2 = np.empty(n, np.float32)
         initial = self.rules.policy.feedback.initial_reputation if self.rules else 0.0
@@ -200,16 +227,20 @@ class Block:
     def _month_events(self, ctx: WeekContext, tally: npt.NDArray[np.float64]) -> None:
         assert self.rules is not None
         policy = self.rules.policy
-        contributors = self.traits.contributors
-        if ctx.week > 0 and policy.stipend.credits_per_month > 0:
-            active = self.month_answers >= self.scenario.policy_response.stipend_min_answers
-            eligible = contributors[active & self.traits.linked[contributors]]
-            amount = min(policy.stipend.credits_per_month, policy.stipend.max_per_member_per_month)
-            if eligible.size and amount:
-                self._grant(eligible, amount, int(expiry_month_index(policy.stipend.expires, ctx.month)))
-            tally[_F["credits_stipend"]] += amount * eligible.size
-            tally[_F["stipend_recipients"]] += eligible.size
-        self.month_answers[:] = 0
+        if ctx.week > 0 and self.scores_answers:
+            # Last month's counts of linked contributors judged by the policy's Stack Exchange criteria; the
+            # simulated platform is the only one a member can link, so `stipend_due` gets 0 or 1 platforms.
+            rule = stackexchange_rule(self.month_scored, self.month_accepted, policy.stipend.criteria.stackexchange)
+            platforms = np.asarray(qualified(rule)).astype(np.int64)
+            stipends = np.asarray(stipend_due(platforms, policy.stipend), dtype=np.int64)
+            paid = np.flatnonzero(stipends)
+            if paid.size:
+                expires = int(expiry_month_index(policy.stipend.expires, ctx.month))
+                self._grant(self.linked_members[paid], stipends[paid], expires)
+            tally[_F["credits_stipend"]] += int(stipends.sum())
+            tally[_F["stipend_recipients"]] += paid.size
+        self.month_scored[:] = 0
+        self.month_accepted[:] = 0
         for key in list(self.buckets):
             if key != NEVER and key <= ctx.month:
                 expired = self.buckets.pop(key)
@@ -266,13 +297,53 @@ class Block:
             visits += self.extra_visits[c]
             self.extra_visits[clicked] = 0
         answers = (visits * self.contribution_rate + lanes[c, 3] * UNIT16).astype(np.int32)
-        self.month_answers += answers
+        if self.scores_answers:
+            self._score_answers(answers[self.linked_positions])
         tally[_F["answers"]] = answers.sum()
         tally[_F["active_contributors"]] = np.count_nonzero(answers)
         tally[_F["questions"]] = q.sum()
         tally[_F["ai_queries"]] = ai.sum()
         tally[_F["credits_outstanding"]] = self.outstanding
         return tally
+
+    def _score_answers(self, answers: npt.NDArray[np.int32]) -> None:
+        """Score this week's answers of linked contributors and count those the stipend criteria count.
+
+        Model: an answer ends with a score >= 1 with a chance that rises with its author's platform reputation
+        (`answer_positive_new` to `answer_positive_expert`, halfway at `answer_reputation_half`); a positive
+        score is 1 plus a geometric tail (`answer_extra_vote_chance`); an answer is accepted by the asker with
+        `answer_accepted_share`, never by its author; scores are taken as final when the month is judged.
+        Which answers count is decided by `counts_scored_post` and `counts_accepted_answer` from the policy.
+        """
+        assert self.rules is not None
+        who = np.flatnonzero(answers > 0)
+        if not who.size:
+            return
+        platform, rng = self.scenario.platform, self.rng
+        author = np.repeat(np.arange(who.size), answers[who])  # one entry per answer: its author's position
+        rep = self.platform_reputation[who]
+        low, high = np.float32(platform.answer_positive_new), np.float32(platform.answer_positive_expert)
+        chance = low + (high - low) * rep / (rep + np.float32(platform.answer_reputation_half))
+        draw, chance = rng.random(author.size, dtype=np.float32), chance[author]
+        up = np.flatnonzero(draw < chance)
+        score = np.zeros(author.size, np.int64)
+        score[up] = 1
+        extra = platform.answer_extra_vote_chance
+        if extra > 0 and up.size:
+            # Given a score >= 1, draw / chance is a fresh uniform; inverting it gives a geometric tail, so
+            # P(score >= s + 1 | score >= 1) = extra ** s, from the same draw.
+            rest = np.maximum(np.float32(1.0) - draw[up] / chance[up], np.float32(1e-30))
+            score[up] += (np.log(rest) / np.float32(math.log(extra))).astype(np.int64)
+        accepted = np.flatnonzero(rng.random(author.size, dtype=np.float32) < platform.answer_accepted_share)
+        criteria = self.rules.policy.stipend.criteria.stackexchange
+        scored = np.asarray(counts_scored_post(score, criteria), dtype=np.bool_)
+        counted = np.zeros(author.size, np.bool_)
+        counted[accepted] = counts_accepted_answer(score[accepted], True, False)
+        self.month_scored[who] += np.bincount(author, weights=scored, minlength=who.size).astype(np.int32)
+        self.month_accepted[who] += np.bincount(author, weights=counted, minlength=who.size).astype(np.int32)
+        gained = score * REPUTATION_PER_UPVOTE
+        gained[accepted] += REPUTATION_PER_ACCEPTED
+        self.platform_reputation[who] += np.bincount(author, weights=gained, minlength=who.size).astype(np.float32)
 
     def _charge(self, ai: npt.NDArray[np.int16], tally: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
         """Session-priced queries paid in credits; whoever cannot pay falls back to the platform.

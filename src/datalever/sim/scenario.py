@@ -64,6 +64,12 @@ class PeopleSection(StrictModel):
     occasional_contribution_rate: Probability = Field(
         0.02, description="Contributions per platform visit of an occasional contributor."
     )
+    superuser_initial_reputation: NonNegativeFloat = Field(
+        10_000.0, description="Platform reputation of a superuser at the start (assumption)."
+    )
+    occasional_initial_reputation: NonNegativeFloat = Field(
+        100.0, description="Platform reputation of an occasional contributor at the start (assumption)."
+    )
     linked_share_contributors: Probability = Field(
         0.5, description="Share of contributors who link their platform account to the AI service (assumption)."
     )
@@ -107,6 +113,29 @@ class PlatformSection(StrictModel):
     quality_found: Probability = Field(0.9, description="Quality of an existing answer found by search (assumption).")
     quality_posted: Probability = Field(
         0.75, description="Quality of an answer to a newly posted question, discounted for the wait (assumption)."
+    )
+    answer_positive_new: Probability = Field(
+        0.45,
+        description="Chance an answer by a newcomer (reputation near 1) ends with a score >= 1 (assumption; most "
+        "Stack Overflow answers that are not upvoted stay at 0).",
+    )
+    answer_positive_expert: Probability = Field(
+        0.9,
+        description="Chance an answer by a very high-reputation answerer scores >= 1 (assumption; 93% for "
+        "answerers above 10,000 reputation in the Bicycles Meta dump).",
+    )
+    answer_reputation_half: PositiveFloat = Field(
+        1_000.0,
+        description="Answerer reputation at which the chance of a score >= 1 is halfway from new to expert "
+        "(assumption: the chance rises with reputation, as in the Bicycles Meta dump, 83% below 100 to 93%).",
+    )
+    answer_extra_vote_chance: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.6,
+        description="Chance that an answer with score >= s reaches s + 1 (geometric tail of scores; assumption, "
+        "79% in the Bicycles Meta dump).",
+    )
+    answer_accepted_share: Probability = Field(
+        0.2, description="Chance an answer is accepted by the asker (assumption; 16% in the Bicycles Meta dump)."
     )
 
 
@@ -166,12 +195,6 @@ class PolicyResponseSection(StrictModel):
 
     queries_per_session: int = Field(
         3, ge=1, le=100, description="AI queries per session, for session pricing (assumption)."
-    )
-    stipend_min_answers: int = Field(
-        4,
-        ge=1,
-        description="Answers in a calendar month that make a linked member an active participant (assumption; "
-        "a stipend for activity, never per answer).",
     )
     stipend_contribution_response: NonNegativeFloat = Field(
         0.25,
