@@ -134,28 +134,42 @@ def counts_wiki_edit(namespace: IntLike, reverted: Any, minor: Any, size_change:
 # --- does a member's month qualify? ------------------------------------------------------------------------
 
 
-def stackexchange_rule(scored_posts: IntLike, accepted_answers: IntLike, rules: StackExchangeCriteria) -> Any:
-    """Rule code for a month's Stack Exchange counts: scored posts first, else an accepted answer, else 0."""
-    posts = np.asarray(scored_posts, dtype=np.int64)
-    accepted = np.asarray(accepted_answers, dtype=np.int64)
+def _first_met(
+    first: IntLike, first_min: int, first_rule: Rule, second: IntLike, second_min: int, second_rule: Rule
+) -> Any:
+    """The first of two count thresholds a month meets, as a rule code (Rule.NONE when neither is met)."""
+    first_counts = np.asarray(first, dtype=np.int64)
+    second_counts = np.asarray(second, dtype=np.int64)
     code = np.where(
-        posts >= rules.min_scored_posts,
-        Rule.STACKEXCHANGE_SCORED_POSTS,
-        np.where(accepted >= rules.min_accepted_answers, Rule.STACKEXCHANGE_ACCEPTED_ANSWER, Rule.NONE),
+        first_counts >= first_min,
+        first_rule,
+        np.where(second_counts >= second_min, second_rule, Rule.NONE),
     )
     return unwrap_int(code.astype(np.int64))
+
+
+def stackexchange_rule(scored_posts: IntLike, accepted_answers: IntLike, rules: StackExchangeCriteria) -> Any:
+    """Rule code for a month's Stack Exchange counts: scored posts first, else an accepted answer, else 0."""
+    return _first_met(
+        scored_posts,
+        rules.min_scored_posts,
+        Rule.STACKEXCHANGE_SCORED_POSTS,
+        accepted_answers,
+        rules.min_accepted_answers,
+        Rule.STACKEXCHANGE_ACCEPTED_ANSWER,
+    )
 
 
 def github_rule(merged_pull_requests: IntLike, reviews: IntLike, rules: GitHubCriteria) -> Any:
     """Rule code for a month's GitHub counts: a merged pull request first, else a review, else 0."""
-    merged = np.asarray(merged_pull_requests, dtype=np.int64)
-    reviewed = np.asarray(reviews, dtype=np.int64)
-    code = np.where(
-        merged >= rules.min_merged_pull_requests,
+    return _first_met(
+        merged_pull_requests,
+        rules.min_merged_pull_requests,
         Rule.GITHUB_MERGED_PULL_REQUEST,
-        np.where(reviewed >= rules.min_reviews, Rule.GITHUB_REVIEW, Rule.NONE),
+        reviews,
+        rules.min_reviews,
+        Rule.GITHUB_REVIEW,
     )
-    return unwrap_int(code.astype(np.int64))
 
 
 def wikipedia_rule(counted_edits: IntLike, rules: WikipediaCriteria) -> Any:
