@@ -6,7 +6,10 @@ member), then runs `pgbench -c 32` (TPC-B, scale 10) on another scratch database
 prints charges/s, p50/p99 latency, the TPC-B rate and their ratio. Checks the books afterwards: every
 acknowledged charge is recorded once and the transfers balance.
 
-    .venv/bin/python benchmarks/ledger_throughput.py [--seconds 20] [--workers 2] [--members 1000]
+    .venv/bin/python benchmarks/ledger_throughput.py [--seconds 20] [--workers 2] [--members 1000] [--no-pgbench]
+
+It also prints the CPU time each charge cost the service's processes, PostgreSQL and wrk: on two cores
+the three share the machine, so CPU per charge is what bounds the rate and the latency.
 
 Needs `wrk` (Debian package `wrk`) and the PostgreSQL client tools (`createdb`, `dropdb`, `pgbench`).
 """
@@ -23,8 +26,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -136,6 +142,46 @@ def drive(port: int, token: str, members: int, seconds: int, connections: int, r
     }
 
 
+@contextmanager
+def cpu_split(server_pid: int, charges: list[int]) -> Iterator[dict[str, float]]:
+    """CPU milliseconds per charge spent by the service's processes, by PostgreSQL, and by wrk.
+
+    Filled in when the block ends; `charges` holds the number of charges the block made (set inside it).
+    """
+
+    def service() -> list[psutil.Process]:
+        root = psutil.Process(server_pid)
+        return [root, *root.children(recursive=True)]
+
+    def postgres() -> list[psutil.Process]:
+        return [proc for proc in psutil.process_iter(["name"]) if proc.info["name"] == "postgres"]
+
+    def seconds(processes: list[psutil.Process]) -> dict[int, float]:
+        total = {}
+        for proc in processes:
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            total[proc.pid] = times.user + times.system
+        return total
+
+    before = {"service": seconds(service()), "postgres": seconds(postgres())}
+    load_before = os.times()
+    split: dict[str, float] = {}
+    yield split
+    load_after = os.times()
+    after = {"service": seconds(service()), "postgres": seconds(postgres())}
+    count = max(charges[0], 1)
+    for part in ("service", "postgres"):
+        used = sum(value - before[part].get(pid, 0.0) for pid, value in after[part].items())
+        split[part] = 1000 * used / count
+    load = (load_after.children_user - load_before.children_user) + (
+        load_after.children_system - load_before.children_system
+    )
+    split["wrk"] = 1000 * load / count
+
+
 def pgbench_tps(url: str, seconds: int, clients: int) -> float:
     args = pg_args(url)
     name = f"dl_pgbench_{os.getpid()}"
@@ -193,6 +239,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--no-pgbench", action="store_true", help="skip the TPC-B reference (quick A/B runs)")
     options = parser.parse_args()
     for tool in ("wrk", "pgbench", "createdb", "dropdb"):
         if shutil.which(tool) is None:
@@ -230,13 +277,18 @@ def main() -> None:
         drive(
             options.port, token, options.members, 3, options.connections, "warmup"
         )  # warm-up (prepared statements, pools)
-        result = drive(options.port, token, options.members, options.seconds, options.connections, "run")
+        charges = [0]
+        with cpu_split(server.pid, charges) as cpu:
+            result = drive(options.port, token, options.members, options.seconds, options.connections, "run")
+            charges[0] = int(result["requests"])
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         server = None
         books = check_books(url, int(result["requests"]))
-        print(f"running pgbench TPC-B (scale 10, -c {options.connections}, {options.seconds}s) ...", flush=True)
-        tps = pgbench_tps(options.server, options.seconds, options.connections)
+        tps = None
+        if not options.no_pgbench:
+            print(f"running pgbench TPC-B (scale 10, -c {options.connections}, {options.seconds}s) ...", flush=True)
+            tps = pgbench_tps(options.server, options.seconds, options.connections)
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGKILL)
@@ -251,8 +303,13 @@ def main() -> None:
     )
     print(f"latency p50        {result['p50']:10.2f} ms")
     print(f"latency p99        {result['p99']:10.2f} ms   (goal <= 25 ms)")
-    print(f"pgbench TPC-B tps  {tps:10.1f}")
-    print(f"ratio              {result['rate'] / tps:10.2f}   (goal >= 0.30)")
+    print(
+        f"CPU per charge     {sum(cpu.values()):10.3f} ms   (service {cpu['service']:.3f}, "
+        f"PostgreSQL {cpu['postgres']:.3f}, wrk {cpu['wrk']:.3f})"
+    )
+    if tps is not None:
+        print(f"pgbench TPC-B tps  {tps:10.1f}")
+        print(f"ratio              {result['rate'] / tps:10.2f}   (goal >= 0.30)")
     print(f"books              {books}")
 
 

@@ -135,3 +135,15 @@ def test_align_report_from_the_database(flows_api: Api, tmp_path):
     assert plot.exists()
     missing = CliRunner().invoke(app, ["align", "report", "--system", "x"], env={"DATALEVER_DATABASE_URL": ""})
     assert missing.exit_code == 2
+
+
+def test_change_costs_beyond_the_column_are_refused(flows_api: Api):
+    """A cost the database column cannot hold is a 422 naming the field, not a server error."""
+    api = flows_api
+    huge = {"name": None, "change_cost": 2**63}
+    response = put(api, "/v1/flows/coalitions/bicycles-se", "platform", huge)
+    assert response.status_code == 422 and "change_cost" in response.text
+    setup_coalition(api)  # its first PUT must create the coalition: the refused one left nothing behind
+    member = api.new_member()
+    response = put(api, f"/v1/flows/coalitions/bicycles-se/members/{member}", "admin", {"change_cost": 2**31})
+    assert response.status_code == 422 and "change_cost" in response.text

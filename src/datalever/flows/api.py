@@ -55,11 +55,11 @@ class Strict(BaseModel):
 
 class CoalitionIn(Strict):
     name: str | None = Field(None, max_length=200)
-    change_cost: int = Field(ge=0, description="Credits for a member to change the coalition's flow.")
+    change_cost: int = Field(ge=0, le=2**31 - 1, description="Credits for a member to change the coalition's flow.")
 
 
 class CoalitionMemberIn(Strict):
-    change_cost: int | None = Field(None, ge=0, description="This member's own cost, if it differs.")
+    change_cost: int | None = Field(None, ge=0, le=2**31 - 1, description="This member's own cost, if it differs.")
 
 
 class WhatIfIn(Strict):

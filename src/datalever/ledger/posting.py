@@ -30,11 +30,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Select, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from datalever.economy import Policy
+from datalever.ledger import bulk_write
 from datalever.ledger.errors import (
     IdempotencyConflict,
     InsufficientCredits,
@@ -179,33 +180,45 @@ class _Txn:
         self.lot_deltas = defaultdict(int, deltas)
         del self.transfers[transfers:]
 
-    def flush(self) -> None:
-        """Write everything planned: new lots, lot changes, transfers, member updates (a few statements)."""
+    def flush(self, operations: Sequence[dict[str, Any]] = ()) -> int:
+        """Write `operations` (skipping keys already taken) and everything planned; returns how many were new.
+
+        A caller that gets fewer than `len(operations)` back must roll back: some key was already claimed.
+        On PostgreSQL this is one statement (`bulk_write`) unless new lots need their ids back first.
+        """
         conn = self.conn
+        deltas = [(lot, delta) for lot, delta in sorted(self.lot_deltas.items()) if delta]
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for member_id, values in sorted(self.member_updates.items()):
+            by_columns[tuple(sorted(values))].append({"member_key": member_id, **values})
+        if conn.dialect.name == "postgresql" and not self.new_lots:
+            return bulk_write.write_all(conn, operations, deltas, self.transfers, list(by_columns.items()))
+        inserted = 0
+        if operations:
+            inserted = len(conn.execute(_claim(conn).returning(OPERATIONS.c.id), operations).scalars().all())
+            if inserted != len(operations):
+                return inserted
         real: dict[int, int] = {}
         if self.new_lots:
             rows = []
             for index, lot in enumerate(self.new_lots):
                 temp = _NEW_LOT_BASE + index
-                rows.append({**lot, "remaining": lot["amount"] + self.lot_deltas.pop(temp, 0)})
+                rows.append({**lot, "remaining": lot["amount"] + self.lot_deltas.get(temp, 0)})
             ids = conn.execute(insert(LOTS).returning(LOTS.c.id, sort_by_parameter_order=True), rows).scalars()
             real = {_NEW_LOT_BASE + index: int(lot_id) for index, lot_id in enumerate(ids)}
-        deltas = [{"lot_id": lot, "delta": delta} for lot, delta in sorted(self.lot_deltas.items()) if delta]
-        if deltas:
+        changes = [{"lot_id": lot, "delta": delta} for lot, delta in deltas if lot < _NEW_LOT_BASE]
+        if changes:
             conn.execute(
                 update(LOTS)
                 .where(LOTS.c.id == bindparam("lot_id"))
                 .values(remaining=LOTS.c.remaining + bindparam("delta")),
-                deltas,
+                changes,
             )
         if self.transfers:
             for row in self.transfers:
                 row["debit_lot_id"] = real.get(row["debit_lot_id"], row["debit_lot_id"])
                 row["credit_lot_id"] = real.get(row["credit_lot_id"], row["credit_lot_id"])
             conn.execute(insert(TRANSFERS), self.transfers)
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for member_id, values in sorted(self.member_updates.items()):
-            by_columns[tuple(sorted(values))].append({"member_key": member_id, **values})
         for columns, rows in by_columns.items():
             conn.execute(
                 update(MEMBERS)
@@ -213,6 +226,7 @@ class _Txn:
                 .values({name: bindparam(name) for name in columns}),
                 rows,
             )
+        return inserted
 
 
 @dataclass
@@ -376,23 +390,48 @@ class Posting:
         return cached
 
 
-def _lock_members(conn: Connection, member_ids: Sequence[int]) -> dict[int, MemberState]:
-    """Lock members (their rows and account rows) in id order and read their state."""
-    rows = conn.execute(
-        select(
-            MEMBERS.c.id,
-            MEMBERS.c.account_id,
-            MEMBERS.c.reputation,
-            MEMBERS.c.joined_at,
-            MEMBERS.c.session_position,
-            MEMBERS.c.last_query_at,
-        )
+_MEMBER_STATE = (
+    MEMBERS.c.id,
+    MEMBERS.c.account_id,
+    MEMBERS.c.reputation,
+    MEMBERS.c.joined_at,
+    MEMBERS.c.session_position,
+    MEMBERS.c.last_query_at,
+)
+
+
+def _member_lock(member_ids: Sequence[int]) -> Select[Any]:
+    """Lock members (their rows and account rows) in id order, so two transactions never deadlock."""
+    return (
+        select(*_MEMBER_STATE)
         .join(ACCOUNTS, ACCOUNTS.c.id == MEMBERS.c.account_id)
         .where(MEMBERS.c.id.in_(sorted(set(member_ids))))
         .order_by(MEMBERS.c.id)
         .with_for_update()
+    )
+
+
+def _lock_members(conn: Connection, member_ids: Sequence[int]) -> dict[int, MemberState]:
+    """Lock members and read their state."""
+    return {row.id: MemberState(*row) for row in conn.execute(_member_lock(member_ids))}
+
+
+def _lock_members_with_lots(txn: _Txn, member_ids: Sequence[int]) -> None:
+    """Lock members and read their state and spendable lots in one round trip (the batch's only read)."""
+    locked = _member_lock(member_ids).cte("locked").prefix_with("MATERIALIZED", dialect="postgresql")
+    rows = txn.conn.execute(
+        select(*locked.c, LOTS.c.id.label("lot_id"), LOTS.c.remaining, LOTS.c.expires_at).outerjoin(
+            LOTS, (LOTS.c.account_id == locked.c.account_id) & (LOTS.c.remaining > 0)
+        )
     ).all()
-    return {row.id: MemberState(*row) for row in rows}
+    lots = []
+    for row in rows:
+        if row.id not in txn.members:
+            txn.members[row.id] = MemberState(*row[: len(_MEMBER_STATE)])
+            txn.locked.add(row.account_id)
+        if row.lot_id is not None:
+            lots.append((row.lot_id, row.account_id, row.remaining, row.expires_at))
+    _add_open_lots(txn, [state.account_id for state in txn.members.values()], lots)
 
 
 def _load_lots(txn: _Txn, account_ids: Sequence[int]) -> None:
@@ -405,11 +444,17 @@ def _load_lots(txn: _Txn, account_ids: Sequence[int]) -> None:
             LOTS.c.account_id.in_(wanted), LOTS.c.remaining > 0
         )
     ).all()
-    loaded: dict[int, list[_OpenLot]] = {account: [] for account in wanted}
-    for row in rows:
-        remaining = row.remaining + txn.lot_deltas.get(row.id, 0)
-        if remaining > 0 and (row.expires_at is None or row.expires_at > txn.now):
-            loaded[row.account_id].append(_OpenLot(row.id, remaining, row.expires_at))
+    _add_open_lots(txn, wanted, [tuple(row) for row in rows])
+
+
+def _add_open_lots(txn: _Txn, accounts: Sequence[int], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Cache the spendable lots of `accounts` from (id, account, remaining, expires_at) rows, in spend order,
+    with this transaction's planned changes and new lots included."""
+    loaded: dict[int, list[_OpenLot]] = {account: [] for account in accounts}
+    for lot_id, account, stored, expires_at in rows:
+        remaining = stored + txn.lot_deltas.get(lot_id, 0)
+        if remaining > 0 and (expires_at is None or expires_at > txn.now):
+            loaded[account].append(_OpenLot(lot_id, remaining, expires_at))
     for index, lot in enumerate(txn.new_lots):
         temp = _NEW_LOT_BASE + index
         remaining = lot["amount"] + txn.lot_deltas.get(temp, 0)
@@ -584,11 +629,9 @@ class Ledger:
             txn = _Txn(conn, now, self)
             members = sorted({item.member_id for item in items if item.member_id is not None})
             if members:
-                txn.members.update(_lock_members(conn, members))
+                _lock_members_with_lots(txn, members)
                 for locked in txn.members.values():
                     self._remember(_AccountInfo(locked.account_id, f"member:{locked.id}", "member", True))
-                txn.locked.update(state.account_id for state in txn.members.values())
-                _load_lots(txn, [state.account_id for state in txn.members.values()])
             records: list[dict[str, Any]] = []
             for i, item in enumerate(items):
                 state = txn.snapshot()
@@ -602,12 +645,9 @@ class Ledger:
                 results[i] = Outcome(ids[i], status, body, replayed=False)
                 record = _claim_row(ids[i], item.idem, item.kind, posting.member_id, now)
                 records.append({**record, "status_code": status, "response": json.dumps(body, default=str)})
-            if records:
-                records.sort(key=lambda row: (row["scope"], row["key"]))  # one order for every batch
-                inserted = conn.execute(_claim(conn).returning(OPERATIONS.c.id), records).scalars().all()
-                if len(inserted) != len(records):
-                    raise _KeyRace
-            txn.flush()
+            records.sort(key=lambda row: (row["scope"], row["key"]))  # one order for every batch
+            if txn.flush(records) != len(records):
+                raise _KeyRace
         for i, result in enumerate(results):
             if isinstance(result, LedgerError):
                 # A refusal may be the retry of a key that already succeeded (it must replay, not refuse):
