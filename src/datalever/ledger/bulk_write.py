@@ -1,16 +1,20 @@
 """PostgreSQL: everything a transaction planned, written by one statement of data-modifying CTEs.
 
-The generic writer (`Plan.write` on SQLite, and on PostgreSQL when new lots need their ids back) sends
+The generic writer (`_Txn.flush` on SQLite, and on PostgreSQL when new lots need their ids back) sends
 one statement per table and one bind per row. Under load that per-row traffic was most of the cost of a
 charge batch, in the worker (driver and SQLAlchemy per row) and in PostgreSQL (one execute per row). Here
-each table gets one CTE fed by `unnest` of column arrays, so a batch of N charges costs one round trip
-whatever N is. All CTEs run to completion and their foreign keys are checked at the end of the statement,
-so the rows may reference each other; the statement returns how many operations it inserted, which tells
-the caller whether an idempotency key was already taken (then it rolls everything back).
+each table gets one CTE fed by one JSON parameter read with `json_to_recordset` (encoding it is one call
+into the C JSON encoder; column arrays cost the driver a regex per text element), so a batch of N charges
+costs one round trip whatever N is. All CTEs run to completion and their foreign keys are checked at
+the end of the statement, so the rows may reference each other. The statement returns how many
+operations it inserted, which tells the caller whether an idempotency key was already taken (then it
+rolls everything back).
 """
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
@@ -50,42 +54,47 @@ def write_all(
     `member_updates` groups rows by the member columns they set: ((column, ...), [{"member_key": id, ...}]).
     Returns the number of operations inserted.
     """
-    params: dict[str, list[Any]] = {}
+    params: dict[str, str] = {}
     if operations:
-        params.update(_arrays("op", OPERATION_COLUMNS, operations))
+        params["operations"] = _json(operations)
     if lot_deltas:
-        params["lot_id"] = [lot for lot, _ in lot_deltas]
-        params["lot_delta"] = [delta for _, delta in lot_deltas]
+        params["lot_deltas"] = _json([{"id": lot, "delta": delta} for lot, delta in lot_deltas])
     if transfers:
-        params.update(_arrays("tr", TRANSFER_COLUMNS, transfers))
-    for index, (columns, rows) in enumerate(member_updates):
-        params[f"m{index}_key"] = [row["member_key"] for row in rows]
-        params.update(_arrays(f"m{index}", columns, rows))
+        params["transfers"] = _json(transfers)
+    for index, (_columns, rows) in enumerate(member_updates):
+        params[f"members_{index}"] = _json(rows)
     shape = (bool(operations), bool(lot_deltas), bool(transfers), tuple(columns for columns, _ in member_updates))
     return int(conn.exec_driver_sql(_statement(*shape), params).scalar_one())
 
 
-def _arrays(prefix: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    return {f"{prefix}_{name}": [_value(row[name]) for row in rows] for name in columns}
+def _json(rows: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(rows, default=_json_value, separators=(",", ":"))
 
 
-def _value(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        raise ValueError("naive datetime given to the ledger; use an aware UTC datetime")
-    return value
+def _json_value(value: Any) -> str:
+    """UUIDs and aware datetimes as text PostgreSQL parses back exactly; naive datetimes are refused."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the ledger; use an aware UTC datetime")
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to the ledger")
 
 
-def _unnest(table: Table, prefix: str, columns: Sequence[str]) -> str:
-    arrays = ", ".join(f"%({prefix}_{name})s::{_array_type(table.c[name])}" for name in columns)
-    return f"unnest({arrays})"
-
-
-def _array_type(column: Column[Any]) -> str:
-    return f"{column.type.compile(dialect=_DIALECT)}[]"
+def _rows(param: str, fields: Sequence[tuple[str, Column[Any]]]) -> str:
+    """`json_to_recordset` of a parameter, typed like the columns it feeds."""
+    definition = ", ".join(f"{_QUOTE(name)} {column.type.compile(dialect=_DIALECT)}" for name, column in fields)
+    return f"json_to_recordset(%({param})s::json) AS row({definition})"
 
 
 def _names(columns: Sequence[str]) -> str:
     return ", ".join(_QUOTE(name) for name in columns)
+
+
+def _insert(table: Table, param: str, columns: Sequence[str]) -> str:
+    source = _rows(param, [(name, table.c[name]) for name in columns])
+    return f"INSERT INTO {table.name} ({_names(columns)}) SELECT {_names(columns)} FROM {source}"
 
 
 @cache
@@ -94,32 +103,24 @@ def _statement(operations: bool, lot_deltas: bool, transfers: bool, member_group
     ctes: list[str] = []
     if operations:
         ctes.append(
-            f"new_operations AS (INSERT INTO operations ({_names(OPERATION_COLUMNS)}) "
-            f"SELECT * FROM {_unnest(OPERATIONS, 'op', OPERATION_COLUMNS)} "
+            f"new_operations AS ({_insert(OPERATIONS, 'operations', OPERATION_COLUMNS)} "
             "ON CONFLICT (scope, key) DO NOTHING RETURNING 1)"
         )
     if lot_deltas:
+        source = _rows("lot_deltas", [("id", LOTS.c.id), ("delta", LOTS.c.remaining)])
         ctes.append(
-            "lot_changes AS (UPDATE lots SET remaining = lots.remaining + change.delta "
-            f"FROM unnest(%(lot_id)s::{_array_type(LOTS.c.id)}, %(lot_delta)s::{_array_type(LOTS.c.remaining)}) "
-            "AS change(id, delta) WHERE lots.id = change.id)"
+            f"lot_changes AS (UPDATE lots SET remaining = lots.remaining + row.delta FROM {source} "
+            "WHERE lots.id = row.id)"
         )
     if transfers:
-        ctes.append(
-            f"new_transfers AS (INSERT INTO transfers ({_names(TRANSFER_COLUMNS)}) "
-            f"SELECT * FROM {_unnest(TRANSFERS, 'tr', TRANSFER_COLUMNS)})"
-        )
+        ctes.append(f"new_transfers AS ({_insert(TRANSFERS, 'transfers', TRANSFER_COLUMNS)})")
     for index, columns in enumerate(member_groups):
-        prefix = f"m{index}"
-        sets = ", ".join(f"{_QUOTE(name)} = change.{_QUOTE(name)}" for name in columns)
-        source = (
-            f"unnest(%({prefix}_key)s::{_array_type(MEMBERS.c.id)}, "
-            + ", ".join(f"%({prefix}_{name})s::{_array_type(MEMBERS.c[name])}" for name in columns)
-            + ")"
+        sets = ", ".join(f"{_QUOTE(name)} = row.{_QUOTE(name)}" for name in columns)
+        source = _rows(
+            f"members_{index}", [("member_key", MEMBERS.c.id), *((name, MEMBERS.c[name]) for name in columns)]
         )
         ctes.append(
-            f"member_changes_{index} AS (UPDATE members SET {sets} FROM {source} "
-            f"AS change(member_key, {_names(columns)}) WHERE members.id = change.member_key)"
+            f"member_changes_{index} AS (UPDATE members SET {sets} FROM {source} WHERE members.id = row.member_key)"
         )
     count = "(SELECT count(*) FROM new_operations)" if operations else "0"
     if not ctes:

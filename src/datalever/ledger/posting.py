@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -400,30 +400,31 @@ _MEMBER_STATE = (
 )
 
 
-def _member_lock(member_ids: Sequence[int]) -> Select[Any]:
-    """Lock members (their rows and account rows) in id order, so two transactions never deadlock."""
-    return (
-        select(*_MEMBER_STATE)
-        .join(ACCOUNTS, ACCOUNTS.c.id == MEMBERS.c.account_id)
-        .where(MEMBERS.c.id.in_(sorted(set(member_ids))))
-        .order_by(MEMBERS.c.id)
-        .with_for_update()
-    )
+_MEMBER_LOCK = (
+    select(*_MEMBER_STATE)
+    .join(ACCOUNTS, ACCOUNTS.c.id == MEMBERS.c.account_id)
+    .where(MEMBERS.c.id.in_(bindparam("member_ids", expanding=True)))
+    .order_by(MEMBERS.c.id)
+    .with_for_update()
+)
+"""Lock members (their rows and account rows) in id order, so two transactions never deadlock."""
+
+_LOCKED = _MEMBER_LOCK.cte("locked").prefix_with("MATERIALIZED", dialect="postgresql")
+_MEMBER_LOCK_WITH_LOTS = select(*_LOCKED.c, LOTS.c.id.label("lot_id"), LOTS.c.remaining, LOTS.c.expires_at).outerjoin(
+    LOTS, (LOTS.c.account_id == _LOCKED.c.account_id) & (LOTS.c.remaining > 0)
+)
+"""The same lock, returning each member once per spendable lot (or once with no lot)."""
 
 
 def _lock_members(conn: Connection, member_ids: Sequence[int]) -> dict[int, MemberState]:
     """Lock members and read their state."""
-    return {row.id: MemberState(*row) for row in conn.execute(_member_lock(member_ids))}
+    rows = conn.execute(_MEMBER_LOCK, {"member_ids": sorted(set(member_ids))})
+    return {row.id: MemberState(*row) for row in rows}
 
 
 def _lock_members_with_lots(txn: _Txn, member_ids: Sequence[int]) -> None:
     """Lock members and read their state and spendable lots in one round trip (the batch's only read)."""
-    locked = _member_lock(member_ids).cte("locked").prefix_with("MATERIALIZED", dialect="postgresql")
-    rows = txn.conn.execute(
-        select(*locked.c, LOTS.c.id.label("lot_id"), LOTS.c.remaining, LOTS.c.expires_at).outerjoin(
-            LOTS, (LOTS.c.account_id == locked.c.account_id) & (LOTS.c.remaining > 0)
-        )
-    ).all()
+    rows = txn.conn.execute(_MEMBER_LOCK_WITH_LOTS, {"member_ids": sorted(set(member_ids))}).all()
     lots = []
     for row in rows:
         if row.id not in txn.members:
