@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -55,12 +55,8 @@ class Batcher:
         """As `submit`, for the event loop: no thread waits while the batch runs."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome | LedgerError | BaseException] = loop.create_future()
-
-        def deliver(result: Outcome | LedgerError | BaseException) -> None:
-            loop.call_soon_threadsafe(_settle, future, result)
-
         self._ensure_started()
-        self._queue.put((item, deliver))
+        self._queue.put((item, _LoopDelivery(loop, future)))
         return _unwrap(await future)
 
     def close(self) -> None:
@@ -89,16 +85,41 @@ class Batcher:
             try:
                 results = self.ledger.execute_batch([item for item, _ in batch])
             except Exception as error:  # a lost database: every waiting request gets the error
-                for _, deliver in batch:
-                    deliver(error)
+                _deliver_all([deliver for _, deliver in batch], [error] * len(batch))
                 continue
-            for (_, deliver), result in zip(batch, results, strict=True):
-                deliver(result)
+            _deliver_all([deliver for _, deliver in batch], results)
 
 
-def _settle(future: asyncio.Future[Outcome | LedgerError | BaseException], result: Any) -> None:
-    if not future.cancelled():
-        future.set_result(result)
+class _LoopDelivery:
+    """Where an event-loop request waits: its future, settled on its own loop."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]) -> None:
+        self.loop = loop
+        self.future = future
+
+    def __call__(self, result: Outcome | LedgerError | BaseException) -> None:
+        self.loop.call_soon_threadsafe(_settle, [(self.future, result)])
+
+
+def _deliver_all(delivers: list[_Deliver], results: Sequence[Outcome | LedgerError | BaseException]) -> None:
+    """Hand results back; futures of one event loop are settled by one callback (one wake-up of that loop,
+    not one per request)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
+    for deliver, result in zip(delivers, results, strict=True):
+        if isinstance(deliver, _LoopDelivery):
+            by_loop.setdefault(deliver.loop, []).append((deliver.future, result))
+        else:
+            deliver(result)
+    for loop, settled in by_loop.items():
+        loop.call_soon_threadsafe(_settle, settled)
+
+
+def _settle(settled: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    for future, result in settled:
+        if not future.cancelled():
+            future.set_result(result)
 
 
 def _unwrap(result: Outcome | LedgerError | BaseException) -> Outcome:

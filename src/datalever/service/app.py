@@ -18,6 +18,7 @@ from datalever.ledger.posting import Ledger
 from datalever.ledger.types import utcnow
 from datalever.service import errors
 from datalever.service.auth import KeyCache
+from datalever.service.charge_fast_path import ChargeFastPath
 from datalever.service.routes import ROUTERS
 from datalever.service.settings import Settings
 
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.state.batcher = Batcher(ledger, threads=settings.batch_threads)
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     errors.install(app, str(policy.fallback.url))
+    if settings.charge_fast_path:
+        app.add_middleware(ChargeFastPath)
     for router in ROUTERS:
         app.include_router(router)
 

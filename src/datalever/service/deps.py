@@ -12,19 +12,22 @@ from datalever.ledger.keys import Principal
 from datalever.ledger.posting import Idempotency, Ledger, Outcome, request_hash
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"  # printable ASCII, no spaces
+IDEMPOTENCY_KEY_MAX = 200
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
 
 IdempotencyKey = Annotated[
     str,
     Header(
         alias=IDEMPOTENCY_HEADER,
         min_length=1,
-        max_length=200,
-        pattern=r"^[\x21-\x7e]+$",
+        max_length=IDEMPOTENCY_KEY_MAX,
+        pattern=IDEMPOTENCY_KEY_PATTERN,
         description="Required on every POST. A retry with the same key and body returns the first response.",
     ),
 ]
 
-MemberPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="A member id.")]
+MemberPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A member id.")]
 
 
 async def get_ledger(request: Request) -> Ledger:
@@ -36,8 +39,15 @@ def idempotency(
     principal: Principal, key: str, request: Request, body: BaseModel | dict[str, Any] | None
 ) -> Idempotency:
     """Scope the key to the calling API key and fingerprint method, path and body."""
+    return scoped_idempotency(principal, key, request.method, request.scope["path"], body)
+
+
+def scoped_idempotency(
+    principal: Principal, key: str, method: str, path: str, body: BaseModel | dict[str, Any] | None
+) -> Idempotency:
+    """`idempotency` from the parts of a request (for code that has no Starlette Request)."""
     payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
-    return Idempotency(f"key:{principal.key_id}", key, request_hash(request.method, request.scope["path"], payload))
+    return Idempotency(f"key:{principal.key_id}", key, request_hash(method, path, payload))
 
 
 def respond(outcome: Outcome) -> JSONResponse:

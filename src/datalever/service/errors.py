@@ -18,14 +18,21 @@ def _code(error: LedgerError) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
+def ledger_error_response(error: LedgerError, fallback_url: str) -> JSONResponse:
+    """The refusal of a ledger operation; a member short of credits is pointed to the fallback."""
+    body: dict[str, Any] = {"detail": error.message, "code": _code(error)}
+    if isinstance(error, InsufficientCredits):
+        body.update(needed=error.needed, available=error.available, fallback_url=fallback_url)
+        body["detail"] += f"; try {fallback_url}"
+    return JSONResponse(body, status_code=error.status)
+
+
 def install(app: FastAPI, fallback_url: str) -> None:
+    app.state.fallback_url = fallback_url
+
     @app.exception_handler(LedgerError)
     async def ledger_error(_request: Request, error: LedgerError) -> JSONResponse:
-        body: dict[str, Any] = {"detail": error.message, "code": _code(error)}
-        if isinstance(error, InsufficientCredits):
-            body.update(needed=error.needed, available=error.available, fallback_url=fallback_url)
-            body["detail"] += f"; try {fallback_url}"
-        return JSONResponse(body, status_code=error.status)
+        return ledger_error_response(error, fallback_url)
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
