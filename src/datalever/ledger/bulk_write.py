@@ -8,7 +8,8 @@ into the C JSON encoder; column arrays cost the driver a regex per text element)
 costs one round trip whatever N is. All CTEs run to completion and their foreign keys are checked at
 the end of the statement, so the rows may reference each other. The statement returns how many
 operations it inserted, which tells the caller whether an idempotency key was already taken (then it
-rolls everything back).
+rolls everything back). Transfers are inserted only for the operations that were: those of a skipped
+operation would reference a missing row and fail the whole statement on a foreign key instead.
 """
 
 from __future__ import annotations
@@ -92,9 +93,9 @@ def _names(columns: Sequence[str]) -> str:
     return ", ".join(_QUOTE(name) for name in columns)
 
 
-def _insert(table: Table, param: str, columns: Sequence[str]) -> str:
+def _insert(table: Table, param: str, columns: Sequence[str], where: str = "") -> str:
     source = _rows(param, [(name, table.c[name]) for name in columns])
-    return f"INSERT INTO {table.name} ({_names(columns)}) SELECT {_names(columns)} FROM {source}"
+    return f"INSERT INTO {table.name} ({_names(columns)}) SELECT {_names(columns)} FROM {source}{where}"
 
 
 @cache
@@ -104,7 +105,7 @@ def _statement(operations: bool, lot_deltas: bool, transfers: bool, member_group
     if operations:
         ctes.append(
             f"new_operations AS ({_insert(OPERATIONS, 'operations', OPERATION_COLUMNS)} "
-            "ON CONFLICT (scope, key) DO NOTHING RETURNING 1)"
+            "ON CONFLICT (scope, key) DO NOTHING RETURNING id)"
         )
     if lot_deltas:
         source = _rows("lot_deltas", [("id", LOTS.c.id), ("delta", LOTS.c.remaining)])
@@ -113,7 +114,8 @@ def _statement(operations: bool, lot_deltas: bool, transfers: bool, member_group
             "WHERE lots.id = row.id)"
         )
     if transfers:
-        ctes.append(f"new_transfers AS ({_insert(TRANSFERS, 'transfers', TRANSFER_COLUMNS)})")
+        kept = " WHERE row.operation_id IN (SELECT id FROM new_operations)" if operations else ""
+        ctes.append(f"new_transfers AS ({_insert(TRANSFERS, 'transfers', TRANSFER_COLUMNS, kept)})")
     for index, columns in enumerate(member_groups):
         sets = ", ".join(f"{_QUOTE(name)} = row.{_QUOTE(name)}" for name in columns)
         source = _rows(
