@@ -6,7 +6,9 @@ charge batch, in the worker (driver and SQLAlchemy per row) and in PostgreSQL (o
 each table gets one CTE fed by `unnest` of column arrays, so a batch of N charges costs one round trip
 whatever N is. All CTEs run to completion and their foreign keys are checked at the end of the statement,
 so the rows may reference each other; the statement returns how many operations it inserted, which tells
-the caller whether an idempotency key was already taken (then it rolls everything back).
+the caller whether an idempotency key was already taken (then it rolls everything back). Transfers are
+inserted only for the operations that were: the transfers of a skipped operation would reference a row
+that does not exist and fail the whole statement on its foreign key instead of returning that count.
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ def _statement(operations: bool, lot_deltas: bool, transfers: bool, member_group
         ctes.append(
             f"new_operations AS (INSERT INTO operations ({_names(OPERATION_COLUMNS)}) "
             f"SELECT * FROM {_unnest(OPERATIONS, 'op', OPERATION_COLUMNS)} "
-            "ON CONFLICT (scope, key) DO NOTHING RETURNING 1)"
+            "ON CONFLICT (scope, key) DO NOTHING RETURNING id)"
         )
     if lot_deltas:
         ctes.append(
@@ -105,9 +107,11 @@ def _statement(operations: bool, lot_deltas: bool, transfers: bool, member_group
             "AS change(id, delta) WHERE lots.id = change.id)"
         )
     if transfers:
+        kept = " WHERE planned.operation_id IN (SELECT id FROM new_operations)" if operations else ""
         ctes.append(
             f"new_transfers AS (INSERT INTO transfers ({_names(TRANSFER_COLUMNS)}) "
-            f"SELECT * FROM {_unnest(TRANSFERS, 'tr', TRANSFER_COLUMNS)})"
+            f"SELECT * FROM {_unnest(TRANSFERS, 'tr', TRANSFER_COLUMNS)} AS planned({_names(TRANSFER_COLUMNS)})"
+            f"{kept})"
         )
     for index, columns in enumerate(member_groups):
         prefix = f"m{index}"
