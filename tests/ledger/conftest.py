@@ -1,4 +1,5 @@
-"""A fresh SQLite ledger per test, with a clock the test moves by hand; counters of the batch write paths."""
+"""A fresh SQLite ledger per test (or an empty database on each engine), a clock the test moves by hand,
+and counters of the batch write paths."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datalever.economy import load_policy
 from datalever.ledger import bulk_write, migrate, posting
 from datalever.ledger.db import make_engine
 from datalever.ledger.posting import Ledger
+from tests.ledger.pg import fresh_database
 
 
 @dataclass
@@ -31,6 +33,16 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh PostgreSQL database (that run is mandatory in CI)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    with fresh_database("dl_ledger") as url:
+        yield url
 
 
 @pytest.fixture

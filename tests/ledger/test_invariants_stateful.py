@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import hypothesis.strategies as st
@@ -36,7 +35,6 @@ from datalever.ledger.posting import BatchItem, Idempotency, Ledger, Outcome, re
 from tests.ledger.conftest import BatchPaths, Clock
 from tests.ledger.databases import MigratedDatabase
 from tests.ledger.helpers import check_books, new_member, spendable
-from tests.ledger.pg import fresh_database
 
 KEYS = st.sampled_from([f"key-{index}" for index in range(6)])  # a small pool, so keys get reused
 
@@ -193,17 +191,11 @@ SETTINGS = settings(
 )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MigratedDatabase]:
-    if request.param == "sqlite":
-        migrated = MigratedDatabase(f"sqlite:///{tmp_path / 'ledger.db'}")
-        yield migrated
-        migrated.close()
-        return
-    with fresh_database("dl_stateful") as url:
-        migrated = MigratedDatabase(url)
-        yield migrated
-        migrated.close()
+@pytest.fixture
+def database(database_url: str) -> Iterator[MigratedDatabase]:
+    migrated = MigratedDatabase(database_url)
+    yield migrated
+    migrated.close()
 
 
 def test_ledger_invariants(database: MigratedDatabase, batch_paths: BatchPaths) -> None:
