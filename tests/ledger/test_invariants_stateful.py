@@ -3,18 +3,23 @@
 Invariants checked after every step (see tests/ledger/helpers.py:check_books and the rules below):
 all entries sum to zero; no lot and no member balance below zero; lots agree with transfers; replaying an
 idempotency key changes nothing; expiry only ever takes credits that were left, never spent ones.
+
+The machine runs on SQLite and on real PostgreSQL, where a batch of charges is written by one statement
+(`bulk_write`) and falls back to one-by-one execution when one of its keys is already taken (`_KeyRace`).
+Both databases are migrated once per test and emptied between examples (tests/ledger/databases.py).
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, settings
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, select
 
 from datalever.economy import Expiry, load_policy
@@ -27,7 +32,8 @@ from datalever.ledger.expiry import run_expiry
 from datalever.ledger.grants import grant_credits
 from datalever.ledger.models import LOTS, MEMBERS, TRANSFERS
 from datalever.ledger.posting import BatchItem, Idempotency, Ledger, Outcome, request_hash
-from tests.ledger.conftest import Clock
+from tests.ledger.conftest import BatchPaths, Clock
+from tests.ledger.databases import MigratedDatabase
 from tests.ledger.helpers import check_books, new_member, spendable
 
 KEYS = st.sampled_from([f"key-{index}" for index in range(6)])  # a small pool, so keys get reused
@@ -36,20 +42,15 @@ KEYS = st.sampled_from([f"key-{index}" for index in range(6)])  # a small pool, 
 class LedgerMachine(RuleBasedStateMachine):
     members = Bundle("members")
 
-    def __init__(self) -> None:
+    def __init__(self, database: MigratedDatabase) -> None:
         super().__init__()
-        self.directory = tempfile.mkdtemp(prefix="dl-hypothesis-")
-        self.engine = make_engine(f"sqlite:///{self.directory}/ledger.db")
-        migrate.upgrade(self.engine)
+        self.engine = database.reset()
         self.clock = Clock(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
         self.ledger = Ledger(self.engine, load_policy(), self.clock)
         self.charged: dict[str, tuple[int, Outcome]] = {}  # key -> (member, first outcome)
         self.spent = 0
         self.issued = 0
-
-    def teardown(self) -> None:
-        self.engine.dispose()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        self.fresh_keys = (f"fresh-{index}" for index in itertools.count())  # never used before
 
     @initialize(target=members)
     def first_member(self) -> int:
@@ -82,12 +83,30 @@ class LedgerMachine(RuleBasedStateMachine):
     def charge(self, member: int, key: str) -> None:
         self._charge_and_check(member, key, lambda idem: charge_query(self.ledger, idem, member))
 
-    @rule(picks=st.lists(st.tuples(st.integers(0, 1000), KEYS), min_size=1, max_size=6), data=st.data())
-    def charge_batch(self, picks: list[tuple[int, str]], data: Any) -> None:
+    @rule(picks=st.lists(st.tuples(st.integers(0, 1000), KEYS), min_size=1, max_size=6))
+    def charge_batch(self, picks: list[tuple[int, str]]) -> None:
         known = sorted({member for member, _outcome in self.charged.values()} | set(self._all_members()))
+        self._run_batch([(known[index % len(known)], key) for index, key in picks])
+
+    @rule(payer=members, other=members, pick=st.integers(0, 1000))
+    def charge_mixed_batches(self, payer: int, other: int, pick: int) -> None:
+        """Two batches of every kind of item: the first all new keys, the second with keys already taken."""
+        self.grant(payer, 6, Expiry.NEVER)  # enough for three charges below, surcharged or not
+        broke = new_member(self.ledger)[0]
+        first, second, third = next(self.fresh_keys), next(self.fresh_keys), next(self.fresh_keys)
+        # New keys only, so it commits as one batch (one bulk write on PostgreSQL); the broke member's
+        # charge is refused inside it, the others take effect.
+        self._run_batch([(payer, first), (broke, second), (other, next(self.fresh_keys))])
+        # A retried key, a key used twice, and a key another member used: the batch falls back.
+        retried = sorted(self.charged)[pick % len(self.charged)]
+        self._run_batch(
+            [(payer, third), (self.charged[retried][0], retried), (payer, third), (other, first), (broke, third)]
+        )
+
+    def _run_batch(self, pairs: list[tuple[int, str]]) -> None:
+        """Charge (member, key) pairs in one `execute_batch` and check each result against the model."""
         items = []
-        for index, key in picks:
-            member = known[index % len(known)]
+        for member, key in pairs:
             idem = Idempotency("api", key, request_hash("charge", member))
             items.append((member, key, BatchItem(idem, "query", charge_work(self.ledger, member), member)))
         results = self.ledger.execute_batch([item for _m, _k, item in items])
@@ -164,13 +183,27 @@ class LedgerMachine(RuleBasedStateMachine):
         assert spent_after_expiry == 0  # nothing spent from a lot past its expiry
 
 
-LedgerMachine.TestCase.settings = settings(
+SETTINGS = settings(
     max_examples=30,
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-TestLedgerInvariants = LedgerMachine.TestCase
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[MigratedDatabase]:
+    migrated = MigratedDatabase(database_url)
+    yield migrated
+    migrated.close()
+
+
+def test_ledger_invariants(database: MigratedDatabase, batch_paths: BatchPaths) -> None:
+    run_state_machine_as_test(lambda: LedgerMachine(database), settings=SETTINGS)
+    assert batch_paths.key_races > 0  # batches met taken keys and fell back
+    assert batch_paths.database_errors == 0  # ... because the write reported them, not because it failed
+    # PostgreSQL wrote whole batches with one statement; SQLite never takes that path.
+    assert (batch_paths.bulk_batches > 0) == (database.dialect == "postgresql")
 
 
 def test_expiry_run_twice_at_the_same_instant_expires_once(tmp_path: Any) -> None:

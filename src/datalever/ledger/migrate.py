@@ -20,8 +20,13 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade(url_or_engine: str | Engine, revision: str = "heads") -> None:
-    """Bring the database to the latest schema: every head, so parts that branch off in parallel all apply."""
+def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
+    """Bring the database to the latest schema.
+
+    The history has one head (parts that branched off in parallel are joined by a merge revision, and a
+    test keeps it so); targeting "head" rather than "heads" makes a second, unmerged head an error here
+    instead of a schema that depends on which branches happened to be applied.
+    """
     engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
     try:
         with engine.begin() as connection:
