@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from datalever.economy import load_policy
-from datalever.ledger import bulk_write, migrate, posting
+from datalever.ledger import migrate, pg_batch, posting
 from datalever.ledger.db import make_engine
 from datalever.ledger.posting import Ledger
 from tests.ledger.pg import fresh_database
@@ -55,33 +55,39 @@ def ledger(tmp_path: Path, clock: Clock) -> Iterator[Ledger]:
 
 @dataclass
 class BatchPaths:
-    """How `execute_batch` wrote its batches: counted so a test fails if the path it is about is never taken."""
+    """How `execute_batch` ran its batches: counted so a test fails if the path it is about is never taken."""
 
-    bulk_batches: int = 0  # PostgreSQL bulk writes that inserted all of several operations at once
-    key_races: int = 0  # batches that found a key taken and fell back to one-by-one execution
-    database_errors: int = 0  # batches the database refused (a single client should never cause one)
+    bulk_batches: int = 0  # PostgreSQL pipelined writes of several operations at once
+    alone: int = 0  # items run alone: a key already taken or repeated in the batch (or a whole batch below)
+    fallbacks: int = 0  # batches that failed as a whole and ran one by one
+    database_errors: int = 0  # ... of which the database refused (a single client should never cause one)
 
 
 @pytest.fixture
 def batch_paths(monkeypatch: pytest.MonkeyPatch) -> BatchPaths:
     seen = BatchPaths()
-    write_all, batch_once = bulk_write.write_all, Ledger._execute_batch_once
+    write_and_commit, batch_once, alone = pg_batch.write_and_commit, Ledger._execute_batch_once, Ledger._execute_alone
 
-    def counting_write_all(conn: Any, operations: Any, *rest: Any) -> int:
-        inserted = write_all(conn, operations, *rest)
-        seen.bulk_batches += inserted == len(operations) > 1
-        return inserted
+    def counting_write(conn: Any, operations: Any, *rest: Any) -> None:
+        write_and_commit(conn, operations, *rest)
+        seen.bulk_batches += len(operations) > 1
 
     def counting_batch_once(self: Ledger, *args: Any) -> Any:
         try:
             return batch_once(self, *args)
         except posting._KeyRace:
-            seen.key_races += 1
+            seen.fallbacks += 1
             raise
-        except DBAPIError:
+        except (DBAPIError, pg_batch.BatchAborted):
+            seen.fallbacks += 1
             seen.database_errors += 1
             raise
 
-    monkeypatch.setattr(bulk_write, "write_all", counting_write_all)
+    def counting_alone(self: Ledger, *args: Any) -> Any:
+        seen.alone += 1
+        return alone(self, *args)
+
+    monkeypatch.setattr(pg_batch, "write_and_commit", counting_write)
     monkeypatch.setattr(Ledger, "_execute_batch_once", counting_batch_once)
+    monkeypatch.setattr(Ledger, "_execute_alone", counting_alone)
     return seen

@@ -30,12 +30,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from datalever.economy import Policy
-from datalever.ledger import bulk_write
+from datalever.ledger import pg_batch
 from datalever.ledger.errors import (
     IdempotencyConflict,
     InsufficientCredits,
@@ -44,6 +44,7 @@ from datalever.ledger.errors import (
     UnknownAccount,
     UnknownMember,
 )
+from datalever.ledger.locks import MEMBER_LOCK, MEMBER_LOCK_WITH_LOTS, MEMBER_STATE
 from datalever.ledger.models import ACCOUNTS, LOTS, MEMBERS, OPERATIONS, TRANSFERS
 from datalever.ledger.types import utcnow
 
@@ -180,19 +181,25 @@ class _Txn:
         self.lot_deltas = defaultdict(int, deltas)
         del self.transfers[transfers:]
 
-    def flush(self, operations: Sequence[dict[str, Any]] = ()) -> int:
-        """Write `operations` (skipping keys already taken) and everything planned; returns how many were new.
-
-        A caller that gets fewer than `len(operations)` back must roll back: some key was already claimed.
-        On PostgreSQL this is one statement (`bulk_write`) unless new lots need their ids back first.
-        """
-        conn = self.conn
+    def planned_updates(self) -> tuple[list[tuple[int, int]], list[tuple[tuple[str, ...], list[dict[str, Any]]]]]:
+        """Lot deltas (lot, delta) and member updates grouped by the columns they set, in a fixed order."""
         deltas = [(lot, delta) for lot, delta in sorted(self.lot_deltas.items()) if delta]
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for member_id, values in sorted(self.member_updates.items()):
             by_columns[tuple(sorted(values))].append({"member_key": member_id, **values})
-        if conn.dialect.name == "postgresql" and not self.new_lots:
-            return bulk_write.write_all(conn, operations, deltas, self.transfers, list(by_columns.items()))
+        return deltas, list(by_columns.items())
+
+    def flush(self, operations: Sequence[dict[str, Any]] = ()) -> int:
+        """Write `operations` (skipping keys already taken) and everything planned; returns how many were new.
+
+        A caller that gets fewer than `len(operations)` back must roll back: some key was already claimed.
+        On PostgreSQL, planned changes alone (the single-operation path) are one statement (`pg_batch`).
+        """
+        conn = self.conn
+        deltas, member_updates = self.planned_updates()
+        if conn.dialect.name == "postgresql" and not self.new_lots and not operations:
+            pg_batch.write_all(conn, (), deltas, self.transfers, member_updates)
+            return 0
         inserted = 0
         if operations:
             inserted = len(conn.execute(_claim(conn).returning(OPERATIONS.c.id), operations).scalars().all())
@@ -219,7 +226,7 @@ class _Txn:
                 row["debit_lot_id"] = real.get(row["debit_lot_id"], row["debit_lot_id"])
                 row["credit_lot_id"] = real.get(row["credit_lot_id"], row["credit_lot_id"])
             conn.execute(insert(TRANSFERS), self.transfers)
-        for columns, rows in by_columns.items():
+        for columns, rows in member_updates:
             conn.execute(
                 update(MEMBERS)
                 .where(MEMBERS.c.id == bindparam("member_key"))
@@ -390,49 +397,34 @@ class Posting:
         return cached
 
 
-_MEMBER_STATE = (
-    MEMBERS.c.id,
-    MEMBERS.c.account_id,
-    MEMBERS.c.reputation,
-    MEMBERS.c.joined_at,
-    MEMBERS.c.session_position,
-    MEMBERS.c.last_query_at,
-)
-
-
-_MEMBER_LOCK = (
-    select(*_MEMBER_STATE)
-    .join(ACCOUNTS, ACCOUNTS.c.id == MEMBERS.c.account_id)
-    .where(MEMBERS.c.id.in_(bindparam("member_ids", expanding=True)))
-    .order_by(MEMBERS.c.id)
-    .with_for_update()
-)
-"""Lock members (their rows and account rows) in id order, so two transactions never deadlock."""
-
-_LOCKED = _MEMBER_LOCK.cte("locked").prefix_with("MATERIALIZED", dialect="postgresql")
-_MEMBER_LOCK_WITH_LOTS = select(*_LOCKED.c, LOTS.c.id.label("lot_id"), LOTS.c.remaining, LOTS.c.expires_at).outerjoin(
-    LOTS, (LOTS.c.account_id == _LOCKED.c.account_id) & (LOTS.c.remaining > 0)
-)
-"""The same lock, returning each member once per spendable lot (or once with no lot)."""
-
-
 def _lock_members(conn: Connection, member_ids: Sequence[int]) -> dict[int, MemberState]:
     """Lock members and read their state."""
-    rows = conn.execute(_MEMBER_LOCK, {"member_ids": sorted(set(member_ids))})
+    rows = conn.execute(MEMBER_LOCK, {"member_ids": sorted(set(member_ids))})
     return {row.id: MemberState(*row) for row in rows}
 
 
-def _lock_members_with_lots(txn: _Txn, member_ids: Sequence[int]) -> None:
-    """Lock members and read their state and spendable lots in one round trip (the batch's only read)."""
-    rows = txn.conn.execute(_MEMBER_LOCK_WITH_LOTS, {"member_ids": sorted(set(member_ids))}).all()
+def _take_locked(txn: _Txn, rows: Sequence[Sequence[Any]]) -> None:
+    """Cache members and their spendable lots from rows of `locks.MEMBER_LOCK_WITH_LOTS`."""
+    width = len(MEMBER_STATE)
     lots = []
     for row in rows:
-        if row.id not in txn.members:
-            txn.members[row.id] = MemberState(*row[: len(_MEMBER_STATE)])
-            txn.locked.add(row.account_id)
-        if row.lot_id is not None:
-            lots.append((row.lot_id, row.account_id, row.remaining, row.expires_at))
+        member_id, account_id = row[0], row[1]
+        if member_id not in txn.members:
+            txn.members[member_id] = MemberState(*row[:width])
+            txn.locked.add(account_id)
+        lot_id, remaining, expires_at = row[width:]
+        if lot_id is not None:
+            lots.append((lot_id, account_id, remaining, expires_at))
     _add_open_lots(txn, [state.account_id for state in txn.members.values()], lots)
+
+
+def _taken_claims(conn: Connection, claims: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (scope, key) pairs already have an operation."""
+    if not claims:
+        return set()
+    pairs = tuple_(OPERATIONS.c.scope, OPERATIONS.c.key)
+    rows = conn.execute(select(OPERATIONS.c.scope, OPERATIONS.c.key).where(pairs.in_(sorted(set(claims)))))
+    return {(row.scope, row.key) for row in rows}
 
 
 def _load_lots(txn: _Txn, account_ids: Sequence[int]) -> None:
@@ -602,44 +594,56 @@ class Ledger:
         """Run many operations in one transaction; each still has all of its effects or none.
 
         Returns, per item, its Outcome or the LedgerError that refused it. If the transaction itself fails
-        (a deadlock, a lost connection), the items are run one by one with `execute` instead.
+        (a key claimed meanwhile, a deadlock, a lost connection), the items are run one by one with
+        `execute` instead.
         """
         now = now or self.clock()
         try:
             return self._execute_batch_once(items, now)
-        except (DBAPIError, _KeyRace):
-            results: list[Outcome | LedgerError] = []
-            for item in items:
-                try:
-                    results.append(self.execute(item.idem, item.kind, item.work, member_id=item.member_id, now=now))
-                except LedgerError as error:
-                    results.append(error)
-            return results
+        except (DBAPIError, _KeyRace, pg_batch.BatchAborted):
+            return [self._execute_alone(item, now) for item in items]
+
+    def _execute_alone(self, item: BatchItem, now: datetime) -> Outcome | LedgerError:
+        try:
+            return self.execute(item.idem, item.kind, item.work, member_id=item.member_id, now=now)
+        except LedgerError as error:
+            return error
 
     def _execute_batch_once(self, items: Sequence[BatchItem], now: datetime) -> list[Outcome | LedgerError]:
-        """One transaction: lock and plan every item, then record operations, lots and transfers.
+        """One transaction: lock the members and see which keys are taken, plan every item, write it all.
 
-        Keys are not checked up front (new keys are the common case, and a check costs a round trip):
-        operations are inserted with their responses at the end with `ON CONFLICT DO NOTHING`, and if any
-        key was already taken (a retry, a duplicate within the batch, a concurrent claim) the whole batch
-        rolls back and `execute_batch` runs its items one by one, where each key is claimed first.
+        An item whose key is already stored (a retry), or repeats an earlier item's key, is left out and
+        run alone afterwards, where it replays the stored response (or gets its 409). On PostgreSQL the
+        transaction is two pipelined round trips (`pg_batch`); a key claimed by another transaction in
+        between aborts the batch, which `execute_batch` then runs one by one.
         """
         ids = [uuid.uuid4() for _ in items]
         results: list[Outcome | LedgerError | None] = [None] * len(items)
+        alone: list[int] = []
+        claims = [(item.idem.scope, item.idem.key) for item in items]
+        members = sorted({item.member_id for item in items if item.member_id is not None})
         with self.engine.begin() as conn:
             txn = _Txn(conn, now, self)
-            members = sorted({item.member_id for item in items if item.member_id is not None})
-            if members:
-                _lock_members_with_lots(txn, members)
-                for locked in txn.members.values():
-                    self._remember(_AccountInfo(locked.account_id, f"member:{locked.id}", "member", True))
+            pipelined = conn.dialect.name == "postgresql"
+            if pipelined:
+                rows, taken = pg_batch.lock_and_find(conn, members, claims)
+                _take_locked(txn, rows)
+            else:
+                _take_locked(txn, conn.execute(MEMBER_LOCK_WITH_LOTS, {"member_ids": members}).all())
+                taken = _taken_claims(conn, claims)
+            for locked in txn.members.values():
+                self._remember(_AccountInfo(locked.account_id, f"member:{locked.id}", "member", True))
             records: list[dict[str, Any]] = []
             for i, item in enumerate(items):
+                if claims[i] in taken:
+                    alone.append(i)
+                    continue
+                taken.add(claims[i])
                 state = txn.snapshot()
                 posting = Posting(txn, ids[i], item.member_id)
                 try:
                     status, body = item.work(posting)
-                except LedgerError as error:
+                except LedgerError as error:  # refused under this transaction's locks, with its key free
                     txn.restore(state)
                     results[i] = error
                     continue
@@ -647,17 +651,13 @@ class Ledger:
                 record = _claim_row(ids[i], item.idem, item.kind, posting.member_id, now)
                 records.append({**record, "status_code": status, "response": json.dumps(body, default=str)})
             records.sort(key=lambda row: (row["scope"], row["key"]))  # one order for every batch
-            if txn.flush(records) != len(records):
+            if pipelined and not txn.new_lots:
+                deltas, member_updates = txn.planned_updates()
+                pg_batch.write_and_commit(conn, records, deltas, txn.transfers, member_updates)
+            elif txn.flush(records) != len(records):
                 raise _KeyRace
-        for i, result in enumerate(results):
-            if isinstance(result, LedgerError):
-                # A refusal may be the retry of a key that already succeeded (it must replay, not refuse):
-                # run it alone, where the key is claimed first.
-                item = items[i]
-                try:
-                    results[i] = self.execute(item.idem, item.kind, item.work, member_id=item.member_id, now=now)
-                except LedgerError as error:
-                    results[i] = error
+        for i in alone:
+            results[i] = self._execute_alone(items[i], now)
         return [result for result in results if result is not None]
 
     def find(self, idem: Idempotency) -> Outcome | None:

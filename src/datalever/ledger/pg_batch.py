@@ -1,0 +1,195 @@
+"""PostgreSQL batches in two round trips: lock and read, then write and commit.
+
+A batch of charges is latency-bound on a busy machine: each round trip waits for the server process and
+then for the worker to be scheduled again. With psycopg's pipeline mode the batch needs two:
+
+1. `lock_and_find`: BEGIN, lock the members with their spendable lots (`locks.MEMBER_LOCK_WITH_LOTS_PG`),
+   and find which idempotency keys of the batch are already taken;
+2. `write_and_commit`: one statement of data-modifying CTEs that writes everything, then COMMIT.
+
+The write is one statement whatever the batch size: each table gets one CTE fed by one JSON parameter
+read with `json_to_recordset` (one call into the C JSON encoder; column arrays cost the driver a regex per
+text element, and one bind per row cost the driver and the server per row). All CTEs run to completion
+and foreign keys are checked at the end of the statement, so the rows may reference each other.
+Operations are inserted plainly: a key another transaction claimed since step 1 is a unique violation
+that aborts the statement, and with it the COMMIT, so nothing is written and the caller gets
+`BatchAborted` (as for a deadlock or a lost connection) and runs the batch's items one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import psycopg
+from sqlalchemy import Column, Connection, Table
+from sqlalchemy.dialects import postgresql
+
+from datalever.ledger.locks import MEMBER_LOCK_WITH_LOTS_PG
+from datalever.ledger.models import LOTS, MEMBERS, OPERATIONS, TRANSFERS
+
+_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+_QUOTE = _DIALECT.identifier_preparer.quote
+
+OPERATION_COLUMNS = ("id", "scope", "key", "request_hash", "kind", "member_id", "created_at", "status_code", "response")
+TRANSFER_COLUMNS = (
+    "operation_id",
+    "debit_account_id",
+    "credit_account_id",
+    "amount",
+    "kind",
+    "debit_lot_id",
+    "credit_lot_id",
+    "reverses_id",
+    "created_at",
+)
+
+
+class BatchAborted(Exception):
+    """PostgreSQL refused the batch (a key claimed meanwhile, a deadlock, a lost connection): nothing written."""
+
+
+_TAKEN = (
+    "SELECT operations.scope, operations.key FROM operations "
+    "JOIN json_to_recordset(%(claims)s::json) AS claim(scope text, key text) "
+    "ON operations.scope = claim.scope AND operations.key = claim.key"
+)
+
+
+def lock_and_find(
+    conn: Connection, member_ids: Sequence[int], claims: Sequence[tuple[str, str]]
+) -> tuple[list[tuple[Any, ...]], set[tuple[str, str]]]:
+    """Start the transaction, lock members and read their lots, and find taken keys: one round trip.
+
+    Returns the lock's rows (member state, then lot id, remaining and expiry; times in UTC) and the
+    (scope, key) pairs of `claims` that are already stored.
+    """
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    try:
+        with driver.pipeline():
+            locked = driver.execute(MEMBER_LOCK_WITH_LOTS_PG, {"member_ids": list(member_ids)})
+            found = driver.execute(_TAKEN, {"claims": json.dumps([{"scope": s, "key": k} for s, k in claims])})
+            rows = locked.fetchall()
+            taken = {(str(scope), str(key)) for scope, key in found.fetchall()}
+    except psycopg.Error as error:
+        raise BatchAborted(str(error)) from error
+    return [_in_utc(row) for row in rows], taken
+
+
+def write_and_commit(
+    conn: Connection,
+    operations: Sequence[dict[str, Any]],
+    lot_deltas: Sequence[tuple[int, int]],
+    transfers: Sequence[dict[str, Any]],
+    member_updates: Sequence[tuple[tuple[str, ...], Sequence[dict[str, Any]]]],
+) -> None:
+    """Write the batch and commit: one round trip. Raises BatchAborted, with nothing written, if refused."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    sql, params = _write(operations, lot_deltas, transfers, member_updates)
+    try:
+        with driver.pipeline():
+            driver.execute(sql, params)
+            driver.commit()
+    except psycopg.Error as error:
+        raise BatchAborted(str(error)) from error
+
+
+def write_all(
+    conn: Connection,
+    operations: Sequence[dict[str, Any]],
+    lot_deltas: Sequence[tuple[int, int]],
+    transfers: Sequence[dict[str, Any]],
+    member_updates: Sequence[tuple[tuple[str, ...], Sequence[dict[str, Any]]]],
+) -> None:
+    """The same write inside a transaction the caller goes on with (through SQLAlchemy)."""
+    sql, params = _write(operations, lot_deltas, transfers, member_updates)
+    conn.exec_driver_sql(sql, params)
+
+
+def _write(
+    operations: Sequence[dict[str, Any]],
+    lot_deltas: Sequence[tuple[int, int]],
+    transfers: Sequence[dict[str, Any]],
+    member_updates: Sequence[tuple[tuple[str, ...], Sequence[dict[str, Any]]]],
+) -> tuple[str, dict[str, str]]:
+    """Insert operations and transfers, apply lot deltas and member updates: the SQL and its parameters.
+
+    `member_updates` groups rows by the member columns they set: ((column, ...), [{"member_key": id, ...}]).
+    """
+    params: dict[str, str] = {}
+    if operations:
+        params["operations"] = _json(operations)
+    if lot_deltas:
+        params["lot_deltas"] = _json([{"id": lot, "delta": delta} for lot, delta in lot_deltas])
+    if transfers:
+        params["transfers"] = _json(transfers)
+    for index, (_columns, rows) in enumerate(member_updates):
+        params[f"members_{index}"] = _json(rows)
+    shape = (bool(operations), bool(lot_deltas), bool(transfers), tuple(columns for columns, _ in member_updates))
+    return _statement(*shape), params
+
+
+def _in_utc(row: Any) -> tuple[Any, ...]:
+    """psycopg gives timestamps in the session's time zone; the ledger works in UTC."""
+    return tuple(value.astimezone(UTC) if isinstance(value, datetime) else value for value in row)
+
+
+def _json(rows: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(rows, default=_json_value, separators=(",", ":"))
+
+
+def _json_value(value: Any) -> str:
+    """UUIDs and aware datetimes as text PostgreSQL parses back exactly; naive datetimes are refused."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the ledger; use an aware UTC datetime")
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to the ledger")
+
+
+def _rows(param: str, fields: Sequence[tuple[str, Column[Any]]]) -> str:
+    """`json_to_recordset` of a parameter, typed like the columns it feeds."""
+    definition = ", ".join(f"{_QUOTE(name)} {column.type.compile(dialect=_DIALECT)}" for name, column in fields)
+    return f"json_to_recordset(%({param})s::json) AS row({definition})"
+
+
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(_QUOTE(name) for name in columns)
+
+
+def _insert(table: Table, param: str, columns: Sequence[str]) -> str:
+    source = _rows(param, [(name, table.c[name]) for name in columns])
+    return f"INSERT INTO {table.name} ({_names(columns)}) SELECT {_names(columns)} FROM {source}"
+
+
+@cache
+def _statement(operations: bool, lot_deltas: bool, transfers: bool, member_groups: tuple[tuple[str, ...], ...]) -> str:
+    """The SQL for one shape of batch (which parts are present); cached, so psycopg can prepare it."""
+    ctes: list[str] = []
+    if operations:
+        ctes.append(f"new_operations AS ({_insert(OPERATIONS, 'operations', OPERATION_COLUMNS)})")
+    if lot_deltas:
+        source = _rows("lot_deltas", [("id", LOTS.c.id), ("delta", LOTS.c.remaining)])
+        ctes.append(
+            f"lot_changes AS (UPDATE lots SET remaining = lots.remaining + row.delta FROM {source} "
+            "WHERE lots.id = row.id)"
+        )
+    if transfers:
+        ctes.append(f"new_transfers AS ({_insert(TRANSFERS, 'transfers', TRANSFER_COLUMNS)})")
+    for index, columns in enumerate(member_groups):
+        sets = ", ".join(f"{_QUOTE(name)} = row.{_QUOTE(name)}" for name in columns)
+        source = _rows(
+            f"members_{index}", [("member_key", MEMBERS.c.id), *((name, MEMBERS.c[name]) for name in columns)]
+        )
+        ctes.append(
+            f"member_changes_{index} AS (UPDATE members SET {sets} FROM {source} WHERE members.id = row.member_key)"
+        )
+    return "WITH " + ", ".join(ctes) + " SELECT 1" if ctes else "SELECT 1"
