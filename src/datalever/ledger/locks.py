@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, Select, any_, bindparam, literal_column, select
+from sqlalchemy import ARRAY, ColumnElement, Integer, Select, any_, bindparam, literal_column, select, true
 from sqlalchemy.dialects.postgresql import psycopg
 
 from datalever.ledger.models import ACCOUNTS, LOTS, MEMBERS
@@ -34,9 +34,25 @@ def _lock(which: ColumnElement[bool]) -> Select[Any]:
     )
 
 
-def _with_lots(lock: Select[Any]) -> Select[Any]:
+def _with_lots(lock: Select[Any], *, lateral: bool = False) -> Select[Any]:
+    """The lock, joined with each member's spendable lots.
+
+    PostgreSQL gets a LATERAL join, one index probe per locked member; as a plain join the planner
+    hashed the whole lots table for a batch of a few members. `OFFSET 0` keeps PostgreSQL from
+    flattening the LATERAL subquery back into that join.
+    """
     locked = lock.cte("locked").prefix_with("MATERIALIZED", dialect="postgresql")
     spendable = (LOTS.c.account_id == locked.c.account_id) & (LOTS.c.remaining > literal_column("0"))
+    if lateral:
+        lots = (
+            select(LOTS.c.id.label("lot_id"), LOTS.c.remaining, LOTS.c.expires_at)
+            .where(spendable)
+            .offset(literal_column("0"))
+            .lateral("lots")
+        )
+        return select(*locked.c, lots.c.lot_id, lots.c.remaining, lots.c.expires_at).select_from(
+            locked.outerjoin(lots, true())
+        )
     return select(*locked.c, LOTS.c.id.label("lot_id"), LOTS.c.remaining, LOTS.c.expires_at).select_from(
         locked.outerjoin(LOTS, spendable)
     )
@@ -49,7 +65,7 @@ MEMBER_LOCK_WITH_LOTS = _with_lots(MEMBER_LOCK)
 """The same lock, returning each member once per spendable lot (or once, with no lot)."""
 
 MEMBER_LOCK_WITH_LOTS_PG = str(
-    _with_lots(_lock(MEMBERS.c.id == any_(bindparam("member_ids", type_=ARRAY(Integer))))).compile(
+    _with_lots(_lock(MEMBERS.c.id == any_(bindparam("member_ids", type_=ARRAY(Integer)))), lateral=True).compile(
         dialect=psycopg.dialect()  # type: ignore[no-untyped-call]
     )
 )

@@ -53,10 +53,13 @@ class BatchAborted(Exception):
     """PostgreSQL refused the batch (a key claimed meanwhile, a deadlock, a lost connection): nothing written."""
 
 
+# Each claim is one probe of the unique index: a LATERAL subquery with a LIMIT cannot be flattened into a
+# join, which the planner (expecting 100 rows from any JSON set, and with statistics that lag a fast-growing
+# table) ran as a hash of the whole operations table.
 _TAKEN = (
-    "SELECT operations.scope, operations.key FROM operations "
-    "JOIN json_to_recordset(%(claims)s::json) AS claim(scope text, key text) "
-    "ON operations.scope = claim.scope AND operations.key = claim.key"
+    "SELECT found.scope, found.key FROM json_to_recordset(%(claims)s::json) AS claim(scope text, key text) "
+    "CROSS JOIN LATERAL (SELECT operations.scope, operations.key FROM operations "
+    "WHERE operations.scope = claim.scope AND operations.key = claim.key LIMIT 1) AS found"
 )
 
 
@@ -117,20 +120,23 @@ def _write(
     lot_deltas: Sequence[tuple[int, int]],
     transfers: Sequence[dict[str, Any]],
     member_updates: Sequence[tuple[tuple[str, ...], Sequence[dict[str, Any]]]],
-) -> tuple[str, dict[str, str]]:
+) -> tuple[str, dict[str, Any]]:
     """Insert operations and transfers, apply lot deltas and member updates: the SQL and its parameters.
 
     `member_updates` groups rows by the member columns they set: ((column, ...), [{"member_key": id, ...}]).
     """
-    params: dict[str, str] = {}
+    params: dict[str, Any] = {}
     if operations:
         params["operations"] = _json(operations)
     if lot_deltas:
-        params["lot_deltas"] = _json([{"id": lot, "delta": delta} for lot, delta in lot_deltas])
+        params["lot_ids"] = [lot for lot, _ in lot_deltas]
+        params["lot_deltas"] = [delta for _, delta in lot_deltas]
     if transfers:
         params["transfers"] = _json(transfers)
-    for index, (_columns, rows) in enumerate(member_updates):
-        params[f"members_{index}"] = _json(rows)
+    for index, (columns, rows) in enumerate(member_updates):
+        params[f"m{index}_key"] = [row["member_key"] for row in rows]
+        for name in columns:
+            params[f"m{index}_{name}"] = [_aware(row[name]) for row in rows]
     shape = (bool(operations), bool(lot_deltas), bool(transfers), tuple(columns for columns, _ in member_updates))
     return _statement(*shape), params
 
@@ -144,12 +150,16 @@ def _json(rows: Sequence[dict[str, Any]]) -> str:
     return json.dumps(rows, default=_json_value, separators=(",", ":"))
 
 
+def _aware(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("naive datetime given to the ledger; use an aware UTC datetime")
+    return value
+
+
 def _json_value(value: Any) -> str:
     """UUIDs and aware datetimes as text PostgreSQL parses back exactly; naive datetimes are refused."""
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the ledger; use an aware UTC datetime")
-        return value.isoformat()
+        return str(_aware(value).isoformat())
     if isinstance(value, uuid.UUID):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} to the ledger")
@@ -159,6 +169,19 @@ def _rows(param: str, fields: Sequence[tuple[str, Column[Any]]]) -> str:
     """`json_to_recordset` of a parameter, typed like the columns it feeds."""
     definition = ", ".join(f"{_QUOTE(name)} {column.type.compile(dialect=_DIALECT)}" for name, column in fields)
     return f"json_to_recordset(%({param})s::json) AS row({definition})"
+
+
+def _array(column: Column[Any]) -> str:
+    return f"{column.type.compile(dialect=_DIALECT)}[]"
+
+
+def _by_id(values: str, column: Column[Any], ids: str, table: str) -> str:
+    """The element of array parameter `values` at the position of the row's id in array parameter `ids`.
+
+    Updates select their rows with `id = ANY(ids)`, which is always an index lookup: joined with a set
+    of rows, the planner (expecting 100 rows from it, with stale statistics) hashed the whole table.
+    """
+    return f"(%({values})s::{_array(column)})[array_position(%({ids})s::{_array(column.table.c.id)}, {table}.id)]"
 
 
 def _names(columns: Sequence[str]) -> str:
@@ -177,19 +200,20 @@ def _statement(operations: bool, lot_deltas: bool, transfers: bool, member_group
     if operations:
         ctes.append(f"new_operations AS ({_insert(OPERATIONS, 'operations', OPERATION_COLUMNS)})")
     if lot_deltas:
-        source = _rows("lot_deltas", [("id", LOTS.c.id), ("delta", LOTS.c.remaining)])
+        delta = _by_id("lot_deltas", LOTS.c.remaining, "lot_ids", "lots")
         ctes.append(
-            f"lot_changes AS (UPDATE lots SET remaining = lots.remaining + row.delta FROM {source} "
-            "WHERE lots.id = row.id)"
+            f"lot_changes AS (UPDATE lots SET remaining = lots.remaining + {delta} "
+            f"WHERE lots.id = ANY(%(lot_ids)s::{_array(LOTS.c.id)}))"
         )
     if transfers:
         ctes.append(f"new_transfers AS ({_insert(TRANSFERS, 'transfers', TRANSFER_COLUMNS)})")
     for index, columns in enumerate(member_groups):
-        sets = ", ".join(f"{_QUOTE(name)} = row.{_QUOTE(name)}" for name in columns)
-        source = _rows(
-            f"members_{index}", [("member_key", MEMBERS.c.id), *((name, MEMBERS.c[name]) for name in columns)]
+        key = f"m{index}_key"
+        sets = ", ".join(
+            f"{_QUOTE(name)} = {_by_id(f'm{index}_{name}', MEMBERS.c[name], key, 'members')}" for name in columns
         )
         ctes.append(
-            f"member_changes_{index} AS (UPDATE members SET {sets} FROM {source} WHERE members.id = row.member_key)"
+            f"member_changes_{index} AS (UPDATE members SET {sets} "
+            f"WHERE members.id = ANY(%({key})s::{_array(MEMBERS.c.id)}))"
         )
     return "WITH " + ", ".join(ctes) + " SELECT 1" if ctes else "SELECT 1"
