@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from datalever.economy import Expiry, load_policy
-from datalever.ledger import migrate
+from datalever.ledger import migrate, pg_batch
 from datalever.ledger.charges import charge_query, charge_work
 from datalever.ledger.db import make_engine
 from datalever.ledger.errors import IdempotencyConflict, InsufficientCredits, LedgerError, UnknownMember
@@ -173,3 +173,36 @@ def test_pg_batch_keeps_the_same_books_as_the_generic_path(
         "IdempotencyConflict",
         False,
     ]
+
+
+@pytest.mark.postgres
+def test_a_key_claimed_between_read_and_write_aborts_the_batch_cleanly(
+    clock: Clock, batch_paths: BatchPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another transaction claims a key after the batch's read: the pipelined write fails as a whole on the
+    unique key, nothing of it is written, and the items run one by one (the claimed one replays)."""
+    with fresh_database("dl_batch_abort") as url:
+        engine = make_engine(url)
+        try:
+            migrate.upgrade(engine)
+            ledger = Ledger(engine, load_policy(), clock)
+            alice, bob = new_member(ledger)[0], new_member(ledger)[0]
+            for member in (alice, bob):
+                grant_credits(ledger, idem(f"g{member}"), member, 10, "test")
+            first = charge_query(ledger, Idempotency("api", "claimed", request_hash("charge", alice)), alice)
+            real_read = pg_batch.lock_and_find
+
+            def read_before_the_claim(conn: Any, members: Any, claims: Any) -> Any:
+                rows, taken = real_read(conn, members, claims)
+                return rows, taken - {("api", "claimed")}  # as if the claim committed just after this read
+
+            monkeypatch.setattr(pg_batch, "lock_and_find", read_before_the_claim)
+            results = ledger.execute_batch([_item(ledger, "new", bob), _item(ledger, "claimed", alice)])
+            assert (batch_paths.fallbacks, batch_paths.database_errors, batch_paths.bulk_batches) == (1, 1, 0)
+            fresh, replay = results
+            assert isinstance(fresh, Outcome) and not fresh.replayed and fresh.body["balance"] == 9
+            assert isinstance(replay, Outcome) and replay.replayed and replay.body == first.body
+            assert (spendable(ledger, alice), spendable(ledger, bob)) == (9, 9)  # each charged exactly once
+            check_books(ledger)
+        finally:
+            engine.dispose()
