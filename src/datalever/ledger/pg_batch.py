@@ -91,7 +91,11 @@ def write_and_commit(
     transfers: Sequence[dict[str, Any]],
     member_updates: Sequence[tuple[tuple[str, ...], Sequence[dict[str, Any]]]],
 ) -> None:
-    """Write the batch and commit: one round trip. Raises BatchAborted, with nothing written, if refused."""
+    """Write the batch and commit: one round trip. Raises BatchAborted, with nothing written, if refused.
+
+    The COMMIT goes through the driver so it can share the round trip; the SQLAlchemy transaction around
+    it then finds the connection idle, and its own commit (or rollback, after a refusal) is a no-op.
+    """
     driver = conn.connection.driver_connection
     assert driver is not None
     sql, params = _write(operations, lot_deltas, transfers, member_updates)

@@ -13,6 +13,7 @@ ENV_DATABASE_URL = "DATALEVER_DATABASE_URL"
 ENV_POLICY = "DATALEVER_POLICY"
 ENV_AUTO_UPGRADE = "DATALEVER_AUTO_UPGRADE"
 ENV_BATCH_THREADS = "DATALEVER_BATCH_THREADS"
+ENV_CHARGE_FAST_PATH = "DATALEVER_CHARGE_FAST_PATH"
 
 
 class Settings(BaseModel):
@@ -38,6 +39,7 @@ class Settings(BaseModel):
             policy_path=Path(policy) if policy else None,
             auto_upgrade=os.environ.get(ENV_AUTO_UPGRADE, "1") == "1",
             batch_threads=int(os.environ.get(ENV_BATCH_THREADS, "1")),
+            charge_fast_path=os.environ.get(ENV_CHARGE_FAST_PATH, "1") == "1",
         )
 
     def to_env(self) -> dict[str, str]:
