@@ -58,7 +58,7 @@ class BatchPaths:
     """How `execute_batch` ran its batches: counted so a test fails if the path it is about is never taken."""
 
     bulk_batches: int = 0  # PostgreSQL pipelined writes of several operations at once
-    alone: int = 0  # items run alone: a key already taken or repeated in the batch (or a whole batch below)
+    alone: int = 0  # items left out of their batch (key already taken, or repeated) and answered after it
     fallbacks: int = 0  # batches that failed as a whole and ran one by one
     database_errors: int = 0  # ... of which the database refused (a single client should never cause one)
 
@@ -66,7 +66,7 @@ class BatchPaths:
 @pytest.fixture
 def batch_paths(monkeypatch: pytest.MonkeyPatch) -> BatchPaths:
     seen = BatchPaths()
-    write_and_commit, batch_once, alone = pg_batch.write_and_commit, Ledger._execute_batch_once, Ledger._execute_alone
+    write_and_commit, batch_once, stored = pg_batch.write_and_commit, Ledger._execute_batch_once, Ledger._stored_rows
 
     def counting_write(conn: Any, operations: Any, *rest: Any) -> None:
         write_and_commit(conn, operations, *rest)
@@ -83,11 +83,11 @@ def batch_paths(monkeypatch: pytest.MonkeyPatch) -> BatchPaths:
             seen.database_errors += 1
             raise
 
-    def counting_alone(self: Ledger, *args: Any) -> Any:
-        seen.alone += 1
-        return alone(self, *args)
+    def counting_stored(self: Ledger, idems: Any) -> Any:
+        seen.alone += len(idems)
+        return stored(self, idems)
 
     monkeypatch.setattr(pg_batch, "write_and_commit", counting_write)
     monkeypatch.setattr(Ledger, "_execute_batch_once", counting_batch_once)
-    monkeypatch.setattr(Ledger, "_execute_alone", counting_alone)
+    monkeypatch.setattr(Ledger, "_stored_rows", counting_stored)
     return seen

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from datalever.economy import expires_at
+from datalever.ledger import allowance
 from datalever.ledger.allowance import run_allowance
 from datalever.ledger.charges import charge_query
 from datalever.ledger.errors import BadRequest
@@ -27,6 +28,25 @@ def test_allowance_is_granted_once_per_member_and_month(ledger: Ledger, clock: C
     assert (again.members_granted, again.credits_granted, again.already_granted) == (0, 0, 2)
     assert spendable(ledger, first) == spendable(ledger, second) == due
     assert run.expires_at == expires_at(ledger.policy.allowance.expires, datetime(2026, 3, 1, tzinfo=UTC))
+    check_books(ledger)
+
+
+def test_a_run_cut_off_between_batches_and_repeated_grants_each_member_once(
+    ledger: Ledger, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(allowance, "BATCH", 3)  # 7 members: batches of 3, 3 and 1
+    members = [new_member(ledger)[0] for _ in range(7)]
+
+    def stop_after_first_batch(done: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_allowance(ledger, "2026-03", progress=stop_after_first_batch)
+    due = ledger.policy.allowance.credits_per_month
+    assert [spendable(ledger, member) for member in members] == [due] * 3 + [0] * 4
+    rest = run_allowance(ledger, "2026-03")
+    assert (rest.members_granted, rest.already_granted) == (4, 3)
+    assert [spendable(ledger, member) for member in members] == [due] * 7
     check_books(ledger)
 
 

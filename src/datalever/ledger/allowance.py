@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 
 from datalever.economy import allowance_due, expires_at, month_index
-from datalever.ledger.errors import BadRequest
+from datalever.ledger.errors import BadRequest, LedgerError
 from datalever.ledger.models import MEMBERS
-from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting, request_hash
+from datalever.ledger.posting import BatchItem, Idempotency, Ledger, Leg, Outcome, Posting, request_hash
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 BATCH = 500
@@ -57,7 +57,11 @@ def run_allowance(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> AllowanceRun:
-    """Grant every member the allowance due for `month`; members already granted for it are skipped."""
+    """Grant every member the allowance due for `month`; members already granted for it are skipped.
+
+    Members are granted `BATCH` at a time, each batch one transaction (`Ledger.execute_batch`): every grant
+    still has its own idempotency key, so a run cut off half-way and repeated grants each member once.
+    """
     now = now or ledger.clock()
     rules = ledger.policy.allowance
     start = parse_month(month, now, lambda moment: expires_at(rules.expires, moment))
@@ -75,12 +79,15 @@ def run_allowance(
             ).all()
         if not rows:
             break
+        last_id = rows[-1].id
+        grants = []
         for row in rows:
-            last_id = row.id
             due = int(allowance_due(rules, month_index(row.joined_at), target))
-            if due <= 0:
-                continue
-            outcome = _grant_once(ledger, row.id, row.account_id, month, due, expiry, now)
+            if due > 0:
+                grants.append((due, _grant(ledger, row.id, row.account_id, month, due, expiry)))
+        for (due, _item), outcome in zip(grants, ledger.execute_batch([item for _, item in grants], now), strict=True):
+            if isinstance(outcome, LedgerError):
+                raise outcome
             if outcome.replayed:
                 already += 1
             else:
@@ -91,16 +98,17 @@ def run_allowance(
     return AllowanceRun(month, granted, credits, already, expiry)
 
 
-def _grant_once(
-    ledger: Ledger, member_id: int, account_id: int, month: str, amount: int, expiry: datetime | None, now: datetime
-) -> Outcome:
+def _grant(
+    ledger: Ledger, member_id: int, account_id: int, month: str, amount: int, expiry: datetime | None
+) -> BatchItem:
+    """One member's grant for the month, as a batch item: its key makes a second run replay, not grant."""
     idem = Idempotency("allowance", f"{member_id}:{month}", request_hash("allowance", member_id, month))
 
     def work(posting: Posting) -> tuple[int, dict[str, Any]]:
         posting.post([Leg(ledger.issuance, account_id, amount, "allowance", expires_at=expiry)])
         return 201, {"member_id": member_id, "month": month, "amount": amount}
 
-    return ledger.execute(idem, "allowance", work, member_id=member_id, now=now)
+    return BatchItem(idem, "allowance", work, member_id)
 
 
 def run_allowance_once(ledger: Ledger, idem: Idempotency, month: str) -> Outcome:

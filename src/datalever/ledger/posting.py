@@ -656,9 +656,27 @@ class Ledger:
                 pg_batch.write_and_commit(conn, records, deltas, txn.transfers, member_updates)
             elif txn.flush(records) != len(records):
                 raise _KeyRace
+        # Their keys are stored now (before the batch, or by an earlier item of it): one read replays them
+        # all. A key whose earlier item was refused is not stored, and that item really runs.
+        stored = self._stored_rows([items[i].idem for i in alone])
         for i in alone:
-            results[i] = self._execute_alone(items[i], now)
+            idem = items[i].idem
+            row = stored.get((idem.scope, idem.key))
+            results[i] = self._execute_alone(items[i], now) if row is None else _replay(row, idem)
         return [result for result in results if result is not None]
+
+    def _stored_rows(self, idems: Sequence[Idempotency]) -> dict[tuple[str, str], Any]:
+        """The stored operations of these keys, by (scope, key), in one query."""
+        if not idems:
+            return {}
+        pairs = sorted({(idem.scope, idem.key) for idem in idems})
+        with self.engine.connect().execution_options(readonly=True) as conn:
+            rows = conn.execute(
+                select(OPERATIONS.c.scope, OPERATIONS.c.key, *_STORED).where(
+                    tuple_(OPERATIONS.c.scope, OPERATIONS.c.key).in_(pairs)
+                )
+            ).all()
+        return {(row.scope, row.key): row for row in rows}
 
     def find(self, idem: Idempotency) -> Outcome | None:
         """The stored outcome of a key, or None; raises IdempotencyConflict if the request differs."""
@@ -692,12 +710,19 @@ def _claim(conn: Connection) -> Any:
     return dialect.insert(OPERATIONS).on_conflict_do_nothing(index_elements=["scope", "key"])
 
 
+_STORED = (OPERATIONS.c.id, OPERATIONS.c.request_hash, OPERATIONS.c.status_code, OPERATIONS.c.response)
+
+
 def _stored_outcome(conn: Connection, idem: Idempotency) -> Outcome:
-    row = conn.execute(
-        select(OPERATIONS.c.id, OPERATIONS.c.request_hash, OPERATIONS.c.status_code, OPERATIONS.c.response).where(
-            OPERATIONS.c.scope == idem.scope, OPERATIONS.c.key == idem.key
-        )
-    ).one()
+    row = conn.execute(select(*_STORED).where(OPERATIONS.c.scope == idem.scope, OPERATIONS.c.key == idem.key)).one()
+    result = _replay(row, idem)
+    if isinstance(result, IdempotencyConflict):
+        raise result
+    return result
+
+
+def _replay(row: Any, idem: Idempotency) -> Outcome | IdempotencyConflict:
+    """The stored first response of a key, or a conflict when this request is not the one stored."""
     if row.request_hash != idem.request_hash:
-        raise IdempotencyConflict(idem.key)
+        return IdempotencyConflict(idem.key)
     return Outcome(row.id, int(row.status_code), json.loads(row.response), replayed=True)
