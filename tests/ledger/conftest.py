@@ -68,9 +68,9 @@ def batch_paths(monkeypatch: pytest.MonkeyPatch) -> BatchPaths:
     seen = BatchPaths()
     write_and_commit, batch_once, stored = pg_batch.write_and_commit, Ledger._execute_batch_once, Ledger._stored_rows
 
-    def counting_write(conn: Any, operations: Any, *rest: Any) -> None:
-        write_and_commit(conn, operations, *rest)
-        seen.bulk_batches += len(operations) > 1
+    def counting_write(conn: Any, writes: pg_batch.Writes) -> None:
+        write_and_commit(conn, writes)
+        seen.bulk_batches += len(writes.operations) > 1
 
     def counting_batch_once(self: Ledger, *args: Any) -> Any:
         try:

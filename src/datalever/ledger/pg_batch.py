@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -84,13 +85,20 @@ def lock_and_find(
     return [_in_utc(row) for row in rows], taken
 
 
-def write_and_commit(
-    conn: Connection,
-    operations: Sequence[dict[str, Any]],
-    lot_deltas: Sequence[tuple[int, int]],
-    transfers: Sequence[dict[str, Any]],
-    member_updates: Sequence[tuple[tuple[str, ...], Sequence[dict[str, Any]]]],
-) -> None:
+@dataclass(frozen=True)
+class Writes:
+    """Everything a transaction planned to write.
+
+    `member_updates` groups rows by the member columns they set: ((column, ...), [{"member_key": id, ...}]).
+    """
+
+    operations: Sequence[dict[str, Any]]
+    lot_deltas: Sequence[tuple[int, int]]
+    transfers: Sequence[dict[str, Any]]
+    member_updates: Sequence[tuple[tuple[str, ...], Sequence[dict[str, Any]]]]
+
+
+def write_and_commit(conn: Connection, writes: Writes) -> None:
     """Write the batch and commit: one round trip. Raises BatchAborted, with nothing written, if refused.
 
     The COMMIT goes through the driver so it can share the round trip; the SQLAlchemy transaction around
@@ -98,51 +106,35 @@ def write_and_commit(
     """
     driver = conn.connection.driver_connection
     assert driver is not None
-    sql, params = _write(operations, lot_deltas, transfers, member_updates)
     try:
         with driver.pipeline():
-            driver.execute(sql, params)
+            driver.execute(*_write(writes))
             driver.commit()
     except psycopg.Error as error:
         raise BatchAborted(str(error)) from error
 
 
-def write_all(
-    conn: Connection,
-    operations: Sequence[dict[str, Any]],
-    lot_deltas: Sequence[tuple[int, int]],
-    transfers: Sequence[dict[str, Any]],
-    member_updates: Sequence[tuple[tuple[str, ...], Sequence[dict[str, Any]]]],
-) -> None:
+def write(conn: Connection, writes: Writes) -> None:
     """The same write inside a transaction the caller goes on with (through SQLAlchemy)."""
-    sql, params = _write(operations, lot_deltas, transfers, member_updates)
-    conn.exec_driver_sql(sql, params)
+    conn.exec_driver_sql(*_write(writes))
 
 
-def _write(
-    operations: Sequence[dict[str, Any]],
-    lot_deltas: Sequence[tuple[int, int]],
-    transfers: Sequence[dict[str, Any]],
-    member_updates: Sequence[tuple[tuple[str, ...], Sequence[dict[str, Any]]]],
-) -> tuple[str, dict[str, Any]]:
-    """Insert operations and transfers, apply lot deltas and member updates: the SQL and its parameters.
-
-    `member_updates` groups rows by the member columns they set: ((column, ...), [{"member_key": id, ...}]).
-    """
+def _write(writes: Writes) -> tuple[str, dict[str, Any]]:
+    """Insert operations and transfers, apply lot deltas and member updates: the SQL and its parameters."""
     params: dict[str, Any] = {}
-    if operations:
-        params["operations"] = _json(operations)
-    if lot_deltas:
-        params["lot_ids"] = [lot for lot, _ in lot_deltas]
-        params["lot_deltas"] = [delta for _, delta in lot_deltas]
-    if transfers:
-        params["transfers"] = _json(transfers)
-    for index, (columns, rows) in enumerate(member_updates):
+    if writes.operations:
+        params["operations"] = _json(writes.operations)
+    if writes.lot_deltas:
+        params["lot_ids"] = [lot for lot, _ in writes.lot_deltas]
+        params["lot_deltas"] = [delta for _, delta in writes.lot_deltas]
+    if writes.transfers:
+        params["transfers"] = _json(writes.transfers)
+    for index, (columns, rows) in enumerate(writes.member_updates):
         params[f"m{index}_key"] = [row["member_key"] for row in rows]
         for name in columns:
             params[f"m{index}_{name}"] = [_aware(row[name]) for row in rows]
-    shape = (bool(operations), bool(lot_deltas), bool(transfers), tuple(columns for columns, _ in member_updates))
-    return _statement(*shape), params
+    groups = tuple(columns for columns, _ in writes.member_updates)
+    return _statement(bool(writes.operations), bool(writes.lot_deltas), bool(writes.transfers), groups), params
 
 
 def _in_utc(row: Any) -> tuple[Any, ...]:

@@ -181,13 +181,14 @@ class _Txn:
         self.lot_deltas = defaultdict(int, deltas)
         del self.transfers[transfers:]
 
-    def planned_updates(self) -> tuple[list[tuple[int, int]], list[tuple[tuple[str, ...], list[dict[str, Any]]]]]:
-        """Lot deltas (lot, delta) and member updates grouped by the columns they set, in a fixed order."""
+    def writes(self, operations: Sequence[dict[str, Any]] = ()) -> pg_batch.Writes:
+        """What to write: `operations`, then the planned lot deltas, transfers and member updates (grouped by
+        the columns they set), in a fixed order."""
         deltas = [(lot, delta) for lot, delta in sorted(self.lot_deltas.items()) if delta]
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for member_id, values in sorted(self.member_updates.items()):
             by_columns[tuple(sorted(values))].append({"member_key": member_id, **values})
-        return deltas, list(by_columns.items())
+        return pg_batch.Writes(operations, deltas, self.transfers, list(by_columns.items()))
 
     def flush(self, operations: Sequence[dict[str, Any]] = ()) -> int:
         """Write `operations` (skipping keys already taken) and everything planned; returns how many were new.
@@ -196,9 +197,9 @@ class _Txn:
         On PostgreSQL, planned changes alone (the single-operation path) are one statement (`pg_batch`).
         """
         conn = self.conn
-        deltas, member_updates = self.planned_updates()
+        writes = self.writes(operations)
         if conn.dialect.name == "postgresql" and not self.new_lots and not operations:
-            pg_batch.write_all(conn, (), deltas, self.transfers, member_updates)
+            pg_batch.write(conn, writes)
             return 0
         inserted = 0
         if operations:
@@ -213,7 +214,7 @@ class _Txn:
                 rows.append({**lot, "remaining": lot["amount"] + self.lot_deltas.get(temp, 0)})
             ids = conn.execute(insert(LOTS).returning(LOTS.c.id, sort_by_parameter_order=True), rows).scalars()
             real = {_NEW_LOT_BASE + index: int(lot_id) for index, lot_id in enumerate(ids)}
-        changes = [{"lot_id": lot, "delta": delta} for lot, delta in deltas if lot < _NEW_LOT_BASE]
+        changes = [{"lot_id": lot, "delta": delta} for lot, delta in writes.lot_deltas if lot < _NEW_LOT_BASE]
         if changes:
             conn.execute(
                 update(LOTS)
@@ -226,12 +227,12 @@ class _Txn:
                 row["debit_lot_id"] = real.get(row["debit_lot_id"], row["debit_lot_id"])
                 row["credit_lot_id"] = real.get(row["credit_lot_id"], row["credit_lot_id"])
             conn.execute(insert(TRANSFERS), self.transfers)
-        for columns, rows in member_updates:
+        for columns, members in writes.member_updates:
             conn.execute(
                 update(MEMBERS)
                 .where(MEMBERS.c.id == bindparam("member_key"))
                 .values({name: bindparam(name) for name in columns}),
-                rows,
+                list(members),
             )
         return inserted
 
@@ -652,8 +653,7 @@ class Ledger:
                 records.append({**record, "status_code": status, "response": json.dumps(body, default=str)})
             records.sort(key=lambda row: (row["scope"], row["key"]))  # one order for every batch
             if pipelined and not txn.new_lots:
-                deltas, member_updates = txn.planned_updates()
-                pg_batch.write_and_commit(conn, records, deltas, txn.transfers, member_updates)
+                pg_batch.write_and_commit(conn, txn.writes(records))
             elif txn.flush(records) != len(records):
                 raise _KeyRace
         # Their keys are stored now (before the batch, or by an earlier item of it): one read replays them
