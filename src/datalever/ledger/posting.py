@@ -419,13 +419,13 @@ def _take_locked(txn: _Txn, rows: Sequence[Sequence[Any]]) -> None:
     _add_open_lots(txn, [state.account_id for state in txn.members.values()], lots)
 
 
-def _taken_claims(conn: Connection, claims: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which (scope, key) pairs already have an operation."""
+def _claimed(conn: Connection, claims: Sequence[tuple[str, str]], *columns: Any) -> dict[tuple[str, str], Any]:
+    """The stored operations of these (scope, key) pairs, with `columns`, by pair, in one query."""
     if not claims:
-        return set()
+        return {}
     pairs = tuple_(OPERATIONS.c.scope, OPERATIONS.c.key)
-    rows = conn.execute(select(OPERATIONS.c.scope, OPERATIONS.c.key).where(pairs.in_(sorted(set(claims)))))
-    return {(row.scope, row.key) for row in rows}
+    query = select(OPERATIONS.c.scope, OPERATIONS.c.key, *columns).where(pairs.in_(sorted(set(claims))))
+    return {(row.scope, row.key): row for row in conn.execute(query)}
 
 
 def _load_lots(txn: _Txn, account_ids: Sequence[int]) -> None:
@@ -614,9 +614,9 @@ class Ledger:
         """One transaction: lock the members and see which keys are taken, plan every item, write it all.
 
         An item whose key is already stored (a retry), or repeats an earlier item's key, is left out and
-        run alone afterwards, where it replays the stored response (or gets its 409). On PostgreSQL the
-        transaction is two pipelined round trips (`pg_batch`); a key claimed by another transaction in
-        between aborts the batch, which `execute_batch` then runs one by one.
+        answered after the commit from one read of the stored operations: the first response, or a 409.
+        On PostgreSQL the transaction is two pipelined round trips (`pg_batch`); a key claimed by another
+        transaction in between aborts the batch, which `execute_batch` then runs one by one.
         """
         ids = [uuid.uuid4() for _ in items]
         results: list[Outcome | LedgerError | None] = [None] * len(items)
@@ -631,7 +631,7 @@ class Ledger:
                 _take_locked(txn, rows)
             else:
                 _take_locked(txn, conn.execute(MEMBER_LOCK_WITH_LOTS, {"member_ids": members}).all())
-                taken = _taken_claims(conn, claims)
+                taken = set(_claimed(conn, claims))
             for locked in txn.members.values():
                 self._remember(_AccountInfo(locked.account_id, f"member:{locked.id}", "member", True))
             records: list[dict[str, Any]] = []
@@ -666,17 +666,11 @@ class Ledger:
         return [result for result in results if result is not None]
 
     def _stored_rows(self, idems: Sequence[Idempotency]) -> dict[tuple[str, str], Any]:
-        """The stored operations of these keys, by (scope, key), in one query."""
+        """The stored operations of these keys, by (scope, key), in one query (none for no keys)."""
         if not idems:
             return {}
-        pairs = sorted({(idem.scope, idem.key) for idem in idems})
         with self.engine.connect().execution_options(readonly=True) as conn:
-            rows = conn.execute(
-                select(OPERATIONS.c.scope, OPERATIONS.c.key, *_STORED).where(
-                    tuple_(OPERATIONS.c.scope, OPERATIONS.c.key).in_(pairs)
-                )
-            ).all()
-        return {(row.scope, row.key): row for row in rows}
+            return _claimed(conn, [(idem.scope, idem.key) for idem in idems], *_STORED)
 
     def find(self, idem: Idempotency) -> Outcome | None:
         """The stored outcome of a key, or None; raises IdempotencyConflict if the request differs."""
