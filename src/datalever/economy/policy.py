@@ -13,6 +13,7 @@ from pydantic import Field, HttpUrl, field_validator
 from datalever.economy.alignment import AlignmentPolicy
 from datalever.economy.config import StrictModel, load_toml
 from datalever.economy.nudge import NudgePolicy
+from datalever.economy.pools import PoolsPolicy
 from datalever.economy.stipends import StipendCriteria
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
@@ -91,6 +92,7 @@ class Policy(StrictModel):
     stipend: StipendPolicy
     nudge: NudgePolicy = NudgePolicy()
     alignment: AlignmentPolicy = AlignmentPolicy()
+    pools: PoolsPolicy = PoolsPolicy()
 
 
 DEFAULT_POLICY_RESOURCE = "default.toml"
