@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from datalever.pools.router import router as pools_router
 from datalever.service.routes import (
     allowance,
     charges,
@@ -29,4 +30,5 @@ ROUTERS: list[APIRouter] = [
     reports.router,
     stipends.router,
     flows.router,
+    pools_router,
 ]

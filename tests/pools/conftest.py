@@ -1,0 +1,5 @@
+"""Pools fixtures: the service fixture (SQLite, a clock the test controls)."""
+
+from __future__ import annotations
+
+from tests.service.conftest import api  # noqa: F401  (the service fixture, reused as is)
