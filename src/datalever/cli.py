@@ -6,6 +6,7 @@ import typer
 
 from datalever import __version__
 from datalever.flows.cli import register as register_flows
+from datalever.pools.commands import register as register_pools
 from datalever.service.cli import register as register_service
 from datalever.service.stipends_cli import register as register_stipends
 from datalever.sim.cli import register as register_sim
@@ -35,3 +36,4 @@ register_service(app)
 register_stipends(app)
 register_sim(app)
 register_flows(app)
+register_pools(app)
