@@ -2,4 +2,5 @@
 
 from __future__ import annotations
 
+from tests.ledger.conftest import database_url  # noqa: F401  (SQLite, and PostgreSQL when configured)
 from tests.service.conftest import api  # noqa: F401  (the service fixture, reused as is)

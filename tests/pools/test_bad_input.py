@@ -82,12 +82,20 @@ def test_voting_outside_the_window_and_on_a_closed_proposal(api: Api, setup: dic
     future = api.post(
         "/v1/pools/communities/se/proposals",
         "admin",
-        {"kind": "data_use", "title": "later", "preferences": FUNDERS_ONLY,
-         "opens_at": "2026-04-01T00:00:00Z", "closes_at": "2026-04-15T00:00:00Z"},
+        {
+            "kind": "data_use",
+            "title": "later",
+            "preferences": FUNDERS_ONLY,
+            "opens_at": "2026-04-01T00:00:00Z",
+            "closes_at": "2026-04-15T00:00:00Z",
+        },
     ).json()["id"]
     before = _state(api)
-    early = api.post(f"/v1/pools/proposals/{future}/votes", setup["keys"][setup["ana"]],
-                     {"member_id": setup["ana"], "option_id": 1, "votes": 1})
+    early = api.post(
+        f"/v1/pools/proposals/{future}/votes",
+        setup["keys"][setup["ana"]],
+        {"member_id": setup["ana"], "option_id": 1, "votes": 1},
+    )
     refused(api, early, 409, "voting_closed", "takes votes from 2026-04-01")
     api.clock.advance(days=15)
     refused(api, vote(api, setup, "ana", 1), 409, "voting_closed", "until")
@@ -99,8 +107,11 @@ def test_voting_outside_the_window_and_on_a_closed_proposal(api: Api, setup: dic
 
 def test_voting_twice_beyond_the_cap_with_different_keys(api: Api, setup: dict[str, Any]) -> None:
     api.ledger.policy = api.ledger.policy.model_copy(
-        update={"pools": api.ledger.policy.pools.model_copy(
-            update={"voting": api.ledger.policy.pools.voting.model_copy(update={"max_votes_per_member": 3})})}
+        update={
+            "pools": api.ledger.policy.pools.model_copy(
+                update={"voting": api.ledger.policy.pools.voting.model_copy(update={"max_votes_per_member": 3})}
+            )
+        }
     )
     assert vote(api, setup, "ana", 2, key="first").json()["credits"] == 4
     before = _state(api)
@@ -115,8 +126,11 @@ def test_voting_twice_beyond_the_cap_with_different_keys(api: Api, setup: dict[s
 def test_unknown_option_and_proposal(api: Api, setup: dict[str, Any]) -> None:
     before = _state(api)
     refused(api, vote(api, setup, "ana", 1, option=7), 422, "unknown_option", "has no option 7")
-    missing = api.post("/v1/pools/proposals/999/votes", setup["keys"][setup["ana"]],
-                       {"member_id": setup["ana"], "option_id": 1, "votes": 1})
+    missing = api.post(
+        "/v1/pools/proposals/999/votes",
+        setup["keys"][setup["ana"]],
+        {"member_id": setup["ana"], "option_id": 1, "votes": 1},
+    )
     refused(api, missing, 404, "unknown_proposal", "proposal 999 does not exist")
     assert _state(api) == before
 
@@ -127,8 +141,12 @@ def test_a_proposal_spending_more_than_the_pool_holds(api: Api, setup: dict[str,
     response = api.post(
         "/v1/pools/communities/se/proposals",
         "admin",
-        {"kind": "spending", "title": "too much", "budget": held + 1,
-         "projects": [{"title": "p", "cost": held + 1, "recipient_member_id": setup["ben"]}]},
+        {
+            "kind": "spending",
+            "title": "too much",
+            "budget": held + 1,
+            "projects": [{"title": "p", "cost": held + 1, "recipient_member_id": setup["ben"]}],
+        },
     )
     refused(api, response, 409, "pool_too_small", f"spends {held + 1} credits but the pool holds {held}")
     assert _state(api) == before
@@ -137,15 +155,18 @@ def test_a_proposal_spending_more_than_the_pool_holds(api: Api, setup: dict[str,
 def test_donating_credits_one_does_not_have(api: Api, setup: dict[str, Any]) -> None:
     held = pool_balance(api, "se")
     before = _state(api)
-    response = api.post("/v1/pools/communities/se/donations", setup["keys"][setup["ana"]],
-                        {"member_id": setup["ana"], "amount": 21})
+    response = api.post(
+        "/v1/pools/communities/se/donations", setup["keys"][setup["ana"]], {"member_id": setup["ana"], "amount": 21}
+    )
     refused(api, response, 402, "insufficient_credits", "21 needed, 20 available")
-    unknown = api.post("/v1/pools/communities/nope/donations", setup["keys"][setup["ana"]],
-                       {"member_id": setup["ana"], "amount": 1})
+    unknown = api.post(
+        "/v1/pools/communities/nope/donations", setup["keys"][setup["ana"]], {"member_id": setup["ana"], "amount": 1}
+    )
     refused(api, unknown, 404, "unknown_community", "community 'nope' does not exist")
     assert _state(api) == before and pool_balance(api, "se") == held and balance(api, setup["ana"]) == 20
-    ok = api.post("/v1/pools/communities/se/donations", setup["keys"][setup["ana"]],
-                  {"member_id": setup["ana"], "amount": 20})
+    ok = api.post(
+        "/v1/pools/communities/se/donations", setup["keys"][setup["ana"]], {"member_id": setup["ana"], "amount": 20}
+    )
     assert ok.status_code == 201 and pool_balance(api, "se") == held + 20
 
 
@@ -184,16 +205,24 @@ def test_joining_needs_a_confirmed_link_on_the_community_platform(api: Api, setu
     key = setup["keys"][eve]
     put = api.client.put(f"/v1/pools/communities/se/members/{eve}", headers=api.headers(key))
     refused(api, put, 403, "no_matching_link", "no confirmed linked account on stackexchange")
-    link = api.post(f"/v1/members/{eve}/links", key,
-                    {"platform": "stackexchange", "site": "bicycles.stackexchange.com", "account_id": "42"})
+    link = api.post(
+        f"/v1/members/{eve}/links",
+        key,
+        {"platform": "stackexchange", "site": "bicycles.stackexchange.com", "account_id": "42"},
+    )
     assert link.status_code == 201, link.text
     assert api.post(f"/v1/links/{link.json()['id']}/confirm", "platform", {}).status_code == 200
     joined = api.client.put(f"/v1/pools/communities/se/members/{eve}", headers=api.headers(key))
     assert joined.status_code == 201 and joined.json()["joined_via"] == f"link:{link.json()['id']}"
     admin = api.client.put(f"/v1/pools/communities/wiki/members/{eve}", headers=api.headers("admin"))
     assert admin.json()["joined_via"].startswith("admin:")
-    refused(api, api.client.put("/v1/pools/communities/wiki/members/999", headers=api.headers("admin")),
-            404, "unknown_member", "member 999 does not exist")
+    refused(
+        api,
+        api.client.put("/v1/pools/communities/wiki/members/999", headers=api.headers("admin")),
+        404,
+        "unknown_member",
+        "member 999 does not exist",
+    )
 
 
 def test_community_with_an_unknown_node(api: Api) -> None:
@@ -204,8 +233,11 @@ def test_community_with_an_unknown_node(api: Api) -> None:
 
 def test_bad_data_use_preferences_are_refused(api: Api, setup: dict[str, Any]) -> None:
     before = _state(api)
-    response = api.post("/v1/pools/communities/se/proposals", "admin",
-                        {"kind": "data_use", "title": "t", "preferences": {"rules": [{"agent": "GPTBott", "decision": "deny"}]}})
+    response = api.post(
+        "/v1/pools/communities/se/proposals",
+        "admin",
+        {"kind": "data_use", "title": "t", "preferences": {"rules": [{"agent": "GPTBott", "decision": "deny"}]}},
+    )
     refused(api, response, 422, "invalid_proposal", "did you mean 'GPTBot'")
     assert _state(api) == before
     check_books(api.ledger)
