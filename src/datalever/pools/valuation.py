@@ -148,8 +148,11 @@ def value_communities(
     bound: tuple[float, ...] | None = None
     note = ""
     if policy.method is ValuationMethod.TOKEN_SHARE:
-        low = rules.token_share([c.share[0] for c in data])
-        high = rules.token_share([c.share[1] for c in data])
+        try:
+            low = rules.token_share([c.share[0] for c in data])
+            high = rules.token_share([c.share[1] for c in data])
+        except ValueError as error:
+            raise ValuationError(f"{error}; do the communities' nodes overlap?") from None
         note = "share of the model's training tokens (flows trace)"
     else:
         d_low = np.array([c.effective_tokens[0] for c in data])
