@@ -2,7 +2,8 @@
 
 The oracle re-derives each round from the definition: for every project and every subset S of its
 supporters who pay all they have left, rho = (cost - sum_S b) / (sum of the others' votes); a rho is valid
-when it asks no other supporter for more than they have and asks each member of S for at least it. The
+when it asks no other supporter for more than they have and asks each member of S for at least it. When the
+supporters' shares add up to the cost exactly, all of them paying all they have is the only way. The
 project bought is the one with the least valid rho (then more votes, lower cost, lower id). `pabutools`
 was considered as the independent implementation: it installs, but pulls in gurobipy (a proprietary
 solver) and PuLP's bundled CBC binary, which the project does not accept as dependencies.
@@ -14,7 +15,7 @@ import itertools
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from datalever.economy.voting import Project, equal_shares, quadratic_funding
@@ -22,6 +23,8 @@ from datalever.economy.voting import Project, equal_shares, quadratic_funding
 
 def oracle_rho(cost: int, backers: list[tuple[Fraction, int]]) -> Fraction | None:
     best: Fraction | None = None
+    if sum(b for b, _ in backers) == cost:  # everyone pays all they have: the least rho that asks it of all
+        best = max(b / u for b, u in backers)
     for r in range(len(backers)):
         for payers in itertools.combinations(range(len(backers)), r):
             rest = [i for i in range(len(backers)) if i not in payers]
@@ -105,6 +108,7 @@ elections = st.integers(1, 5).flatmap(
 
 @settings(max_examples=300, deadline=None)
 @given(elections)
+@example(([1, 5, 3], {0: {1: 1}, 1: {1: 1, 2: 1}, 2: {1: 1, 2: 1}}, 8))  # shares exactly cover the last project
 def test_equal_shares_matches_the_brute_force_oracle(
     election: tuple[list[int], dict[int, dict[int, int]], int],
 ) -> None:
