@@ -29,7 +29,7 @@ def oracle_rho(cost: int, backers: list[tuple[Fraction, int]]) -> Fraction | Non
         for payers in itertools.combinations(range(len(backers)), r):
             rest = [i for i in range(len(backers)) if i not in payers]
             votes = sum(backers[i][1] for i in rest)
-            rho = (cost - sum(backers[i][0] for i in payers)) / votes
+            rho = Fraction(cost - sum(backers[i][0] for i in payers)) / votes
             if rho < 0:
                 continue
             if all(rho * backers[i][1] <= backers[i][0] for i in rest) and all(
@@ -109,6 +109,7 @@ elections = st.integers(1, 5).flatmap(
 @settings(max_examples=300, deadline=None)
 @given(elections)
 @example(([1, 5, 3], {0: {1: 1}, 1: {1: 1, 2: 1}, 2: {1: 1, 2: 1}}, 8))  # shares exactly cover the last project
+@example(([1, 1], {0: {1: 1}, 1: {0: 1}, 2: {0: 2, 1: 3}}, 2))  # equal rho: more votes wins
 def test_equal_shares_matches_the_brute_force_oracle(
     election: tuple[list[int], dict[int, dict[int, int]], int],
 ) -> None:
