@@ -24,7 +24,7 @@ from datalever.economy.pools import (
     vote_cost,
     within_cap,
 )
-from tests.conftest import DEFAULT_POLICY
+from tests.support.data import DEFAULT_POLICY
 
 
 def test_policy_without_a_pools_section_is_valid_with_defaults(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.service.conftest import Api
+from tests.support.api import Api
 
 OPEN_PREFS: dict[str, Any] = {"paths": ["/questions/"], "default": "allow"}
 FUNDERS_ONLY: dict[str, Any] = {

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from datalever.ledger.models import OPERATIONS, TRANSFERS
 from datalever.pools.models import Proposal, ValuationRun, Vote
-from tests.ledger.helpers import check_books
 from tests.pools.helpers import FUNDERS_ONLY, Api, add_member, balance, community, pool_balance
+from tests.support.books import check_books
 
 
 def _state(api: Api) -> tuple[int, ...]:

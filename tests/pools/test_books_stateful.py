@@ -1,6 +1,6 @@
 """Hypothesis state machine over donations, funding, proposals, votes, tallies and payouts: the books balance.
 
-After every step: every ledger invariant (tests/ledger/helpers.py:check_books), each pool and each member
+After every step: every ledger invariant (tests/support/books.py:check_books), each pool and each member
 holds exactly what the model of accepted operations says, and replays or refusals change nothing. Runs on
 SQLite, and on PostgreSQL when DATALEVER_TEST_POSTGRES_URL is set; one migrated database per test, emptied
 between examples.
@@ -23,9 +23,9 @@ from datalever.ledger.errors import LedgerError
 from datalever.ledger.grants import grant_credits
 from datalever.ledger.posting import Idempotency, Ledger, Outcome, request_hash
 from datalever.pools import operations
-from tests.ledger.conftest import Clock
-from tests.ledger.databases import MigratedDatabase
-from tests.ledger.helpers import check_books, new_member, spendable
+from tests.support.books import check_books, new_member, spendable
+from tests.support.clock import Clock
+from tests.support.databases import MigratedDatabase
 
 CATALOG = load_catalog()
 COMMUNITIES = ("se", "wiki")

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from datalever import migrations
 from datalever.economy import load_policy
 from datalever.flows.catalog import load_catalog
-from datalever.ledger import migrate
 from datalever.ledger.db import make_engine
 from datalever.ledger.errors import LedgerError
 from datalever.ledger.grants import grant_credits
@@ -25,8 +25,8 @@ from datalever.ledger.posting import Idempotency, Ledger, request_hash
 from datalever.pools import operations
 from datalever.pools.errors import VoteCapExceeded
 from datalever.pools.models import Vote
-from tests.ledger.conftest import Clock
-from tests.ledger.helpers import check_books, new_member, spendable
+from tests.support.books import check_books, new_member, spendable
+from tests.support.clock import Clock
 
 THREADS = 8
 
@@ -36,7 +36,7 @@ def ledger(database_url: str) -> Iterator[Ledger]:
     engine = (
         make_engine(database_url, pool_size=THREADS + 2) if "postgresql" in database_url else make_engine(database_url)
     )
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     policy = load_policy()
     voting = policy.pools.voting.model_copy(update={"max_votes_per_member": 5})
     policy = policy.model_copy(update={"pools": policy.pools.model_copy(update={"voting": voting})})

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from protego import Protego
 
-from tests.ledger.helpers import check_books
 from tests.pools.helpers import FUNDERS_ONLY, OPEN_PREFS, Api, add_member, balance, community, pool_balance
+from tests.support.books import check_books
 
 
 def test_value_fund_vote_adopt_and_pay_out(api: Api) -> None:

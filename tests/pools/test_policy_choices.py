@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from datalever.economy.pools import BudgetKind, SpendingRule, VoteCost, VoteCreditsTo
-from tests.ledger.helpers import check_books
 from tests.pools.helpers import Api, add_member, balance, community, pool_balance
+from tests.support.books import check_books
 
 
 def set_policy(api: Api, voting: dict[str, Any] | None = None, **pools: Any) -> None:

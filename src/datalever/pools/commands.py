@@ -45,9 +45,9 @@ def _fail(message: str) -> typer.Exit:
 @contextmanager
 def _ledger(database_url: str | None, policy_file: Path | None) -> Iterator[Ledger]:
     """The ledger on the database (migrated), refusals turned into one clear line."""
-    from datalever.economy.config import ConfigError
+    from datalever import migrations
+    from datalever.documents import ConfigError
     from datalever.economy.policy import load_policy
-    from datalever.ledger import migrate
     from datalever.ledger.db import DEFAULT_DATABASE_URL, make_engine
     from datalever.ledger.errors import LedgerError
     from datalever.ledger.posting import Ledger
@@ -58,7 +58,7 @@ def _ledger(database_url: str | None, policy_file: Path | None) -> Iterator[Ledg
         raise _fail(str(error)) from None
     engine = make_engine(database_url or DEFAULT_DATABASE_URL)
     try:
-        migrate.upgrade(engine)
+        migrations.upgrade(engine)
         yield Ledger(engine, policy)
     except LedgerError as error:
         raise _fail(error.message) from None
@@ -230,7 +230,7 @@ def propose(
     """Open a data-use proposal (--preferences) or a pool-spending proposal (--project ... --budget)."""
     from datetime import timedelta
 
-    from datalever.economy.config import ConfigError, load_document
+    from datalever.documents import ConfigError, load_document
     from datalever.flows.prefs import Preferences
     from datalever.ledger.types import utcnow
     from datalever.pools import operations

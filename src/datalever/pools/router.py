@@ -14,13 +14,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from datalever.flows.api import catalog
 from datalever.ledger.db import READONLY
-from datalever.ledger.keys import Principal, Role
 from datalever.ledger.posting import Ledger
 from datalever.pools import operations, storage
-from datalever.service.auth import check_member_access, require_roles
-from datalever.service.deps import MAX_ID, IdempotencyKey, MemberPath, get_ledger, idempotency, respond
+from datalever.pools.valuation import catalog
+from datalever.web.auth import check_member_access, require_roles
+from datalever.web.deps import MAX_ID, IdempotencyKey, MemberPath, get_ledger, idempotency, respond
+from datalever.web.keys import Principal, Role
 
 router = APIRouter(prefix="/v1/pools", tags=["pools"])
 

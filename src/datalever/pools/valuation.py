@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 from datalever.economy import valuation as rules
 from datalever.economy.pools import RangePoint, ValuationMethod, ValuationPolicy
 from datalever.flows import scaling
-from datalever.flows.catalog import CATALOG_RESOURCE, FlowCatalog, NodeKind, unknown_node_message
+from datalever.flows.catalog import CATALOG_RESOURCE, FlowCatalog, NodeKind, load_catalog, unknown_node_message
 from datalever.flows.trace import effective_share
 from datalever.flows.whatif import WhatIfError, what_if
 
@@ -27,6 +28,12 @@ FIT_NAMES = {"chinchilla": scaling.CHINCHILLA_2022, "besiroglu": scaling.BESIROG
 
 class ValuationError(ValueError):
     """A valuation cannot be computed (unknown model or node, no community, no data left for the game)."""
+
+
+@cache
+def catalog() -> FlowCatalog:
+    """The packaged flows catalog, validated once per process."""
+    return load_catalog()
 
 
 def catalog_version() -> str:

@@ -1,0 +1,1 @@
+"""The pools part's Alembic revisions."""
