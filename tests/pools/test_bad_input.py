@@ -227,7 +227,7 @@ def test_joining_needs_a_confirmed_link_on_the_community_platform(api: Api, setu
 
 def test_community_with_an_unknown_node(api: Api) -> None:
     put = api.client.put("/v1/pools/communities/x", json={"nodes": ["wikipedai"]}, headers=api.headers("admin"))
-    refused(api, put, 422, "invalid_proposal", "unknown node 'wikipedai'; did you mean 'wikipedia'")
+    refused(api, put, 422, "invalid_community", "unknown node 'wikipedai'; did you mean 'wikipedia'")
     assert api.client.get("/v1/pools/communities/x", headers=api.headers("admin")).status_code == 404
 
 

@@ -54,6 +54,10 @@ class InvalidProposal(BadRequest):
     status = 422
 
 
+class InvalidCommunity(BadRequest):
+    status = 422
+
+
 class InvalidValuation(BadRequest):
     status = 422
 

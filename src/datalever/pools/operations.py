@@ -40,6 +40,7 @@ from datalever.ledger.models import ACCOUNTS, LOTS, MEMBERS
 from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting, request_hash
 from datalever.pools import storage
 from datalever.pools.errors import (
+    InvalidCommunity,
     InvalidProposal,
     InvalidValuation,
     MonthNotEnded,
@@ -136,9 +137,9 @@ def put_community(
         if node not in catalog.nodes:
             from datalever.flows.catalog import unknown_node_message
 
-            raise InvalidProposal(f"nodes: {unknown_node_message(node, catalog.nodes)}")
+            raise InvalidCommunity(f"nodes: {unknown_node_message(node, catalog.nodes)}")
     if len(set(nodes)) != len(nodes):
-        raise InvalidProposal("nodes: a node is listed twice")
+        raise InvalidCommunity("nodes: a node is listed twice")
     now = ledger.clock()
     try:
         with ledger.engine.begin() as conn:
