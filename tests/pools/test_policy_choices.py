@@ -81,3 +81,38 @@ def test_budget_as_a_share_of_the_month_query_spend(api: Api) -> None:
     assert funding["credits_spent_on_queries"] == 3 and funding["budget"] == 1  # 50% of 3, rounded down
     assert pool_balance(api, "se") == 1
     check_books(api.ledger)
+
+
+def test_without_a_quorum_a_data_use_change_is_rejected_and_the_export_stays(api: Api) -> None:
+    set_policy(api, {"quorum_percent": 60})
+    community(api, "se", ["stack-exchange"])
+    prefs = {"coalition": "se", "paths": ["/q/"], "default": "allow"}
+    assert (
+        api.client.put("/v1/flows/coalitions/se/preferences", json=prefs, headers=api.headers("admin")).status_code
+        == 200
+    )
+    ana, ben = api.new_member(credits=10), api.new_member(credits=10)
+    add_member(api, "se", ana)
+    add_member(api, "se", ben)
+    robots = api.client.get("/v1/flows/coalitions/se/robots.txt").text
+    pid = api.post(
+        "/v1/pools/communities/se/proposals",
+        api.member_key(ana),
+        {"kind": "data_use", "title": "deny", "preferences": {"default": "deny"}},
+    ).json()["id"]
+    vote = {"member_id": ana, "option_id": 1, "votes": 1}
+    assert api.post(f"/v1/pools/proposals/{pid}/votes", f"member:{ana}", vote).status_code == 201
+    api.clock.advance(days=15)
+    tally = api.post(f"/v1/pools/proposals/{pid}/tally", "admin", key=None).json()
+    assert tally["status"] == "rejected" and tally["tally"]["quorum_met"] is False  # 1 of 2 members < 60%
+    assert api.client.get("/v1/flows/coalitions/se/robots.txt").text == robots
+
+
+def test_members_of_the_community_may_open_proposals_others_may_not(api: Api) -> None:
+    community(api, "se", ["stack-exchange"])
+    insider, outsider = api.new_member(), api.new_member()
+    add_member(api, "se", insider)
+    body = {"kind": "data_use", "title": "t", "preferences": {"default": "deny"}}
+    assert api.post("/v1/pools/communities/se/proposals", api.member_key(insider), body).status_code == 201
+    refused = api.post("/v1/pools/communities/se/proposals", api.member_key(outsider), body)
+    assert refused.status_code == 403 and refused.json()["code"] == "not_a_member"
