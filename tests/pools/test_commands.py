@@ -57,7 +57,13 @@ def test_fund_propose_vote_and_show(tmp_path: Path) -> None:
     funded = run(db, "pools", "fund", "--month", "2026-01")
     assert funded.exit_code == 0, funded.output
     assert json.loads(funded.output)["allocations"] == [
-        {"community": "se", "amount": 10000, "preferences_version": None}
+        {
+            "community": "se",
+            "amount": 10000,
+            "amount_low_case": 10000,
+            "amount_high_case": 10000,
+            "preferences_version": None,
+        }
     ]
     again = run(db, "pools", "fund", "--month", "2026-01")
     assert json.loads(again.output) == json.loads(funded.output)  # once per month

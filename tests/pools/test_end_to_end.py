@@ -35,6 +35,8 @@ def test_value_fund_vote_adopt_and_pay_out(api: Api) -> None:
     assert funding.status_code == 201, funding.text
     amounts = {a["community"]: a["amount"] for a in funding.json()["allocations"]}
     assert sum(amounts.values()) == 10_000
+    for case in ("amount_low_case", "amount_high_case"):  # the split at each end of the catalog's ranges
+        assert sum(a[case] for a in funding.json()["allocations"]) == 10_000
     assert amounts["stackexchange"] == round(10_000 * rows["stackexchange"]["weight"])
     again = api.post("/v1/pools/funding/2026-02", "operator", key=None)
     assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == funding.json()

@@ -306,6 +306,9 @@ def fund_month(ledger: Ledger, catalog: FlowCatalog, month: str, by: str | None)
         budget = monthly_budget(policy, spent)
         weights = {row["community"]: row["value"] for row in result["communities"]}
         parts = split_budget(budget, weights)
+        # Where catalog shares are ranges, the split at the low and at the high case, shown beside it.
+        low_case = split_budget(budget, {row["community"]: row["value_low"] for row in result["communities"]})
+        high_case = split_budget(budget, {row["community"]: row["value_high"] for row in result["communities"]})
         legs = [
             Leg(ledger.issuance, _pool(conn, c), amount, "pool_funding")
             for c, amount in sorted(parts.items())
@@ -337,8 +340,16 @@ def fund_month(ledger: Ledger, catalog: FlowCatalog, month: str, by: str | None)
             "credits_spent_on_queries": spent,
             "operator": policy.operator,
             "valuation_run": run_id,
+            "range_point": result.get("range_point", policy.valuation.range_point.value),
             "allocations": [
-                {"community": c, "amount": a, "preferences_version": versions[c]} for c, a in sorted(parts.items())
+                {
+                    "community": c,
+                    "amount": a,
+                    "amount_low_case": low_case[c],
+                    "amount_high_case": high_case[c],
+                    "preferences_version": versions[c],
+                }
+                for c, a in sorted(parts.items())
             ],
         }
 

@@ -105,7 +105,7 @@ class Valuation:
             if self.error_bound is not None:
                 row["error_bound"] = self.error_bound[i]
             rows.append(row)
-        return {"communities": rows, "note": self.note}
+        return {"communities": rows, "range_point": self.range_point.value, "note": self.note}
 
 
 def _model(catalog: FlowCatalog, model: str) -> None:
