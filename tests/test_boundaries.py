@@ -94,7 +94,7 @@ def test_economy_imports_nothing_else_from_datalever() -> None:
 
 
 def test_the_ledger_imports_no_web_layer_no_service_and_no_other_part() -> None:
-    assert violations("ledger", {"web", "migrations", *ASSEMBLY, *(PART_NAMES - {"ledger"})}) == []
+    assert violations("ledger", {"web", "commandline", "migrations", *ASSEMBLY, *(PART_NAMES - {"ledger"})}) == []
 
 
 def test_sim_imports_neither_the_ledger_nor_the_service() -> None:
