@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from datalever.commandline import DATABASE_URL, POLICY, errors, open_ledger, policy_or_exit
+
 if TYPE_CHECKING:
     from datalever.ledger.posting import Idempotency, Ledger
 
@@ -24,46 +26,29 @@ pools_app = typer.Typer(
     name="pools", help="Community pools: communities, funding, donations, proposals, votes.", no_args_is_help=True
 )
 
-DATABASE_URL = typer.Option(
-    None,
-    "--database-url",
-    envvar="DATALEVER_DATABASE_URL",
-    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db [default: sqlite:///datalever.db]",
-)
-POLICY = typer.Option(None, "--policy", envvar="DATALEVER_POLICY", help="Credit policy TOML [default: built-in].")
+
 KEY = typer.Option(None, "--key", help="Idempotency key: repeating the command with it has no second effect.")
 
 
 def _fail(message: str) -> typer.Exit:
-    from rich.console import Console
     from rich.text import Text
 
-    Console(stderr=True).print(Text.assemble(("error: ", "bold red"), message), highlight=False)
+    errors.print(Text.assemble(("error: ", "bold red"), message), highlight=False)
     return typer.Exit(code=2)
 
 
 @contextmanager
 def _ledger(database_url: str | None, policy_file: Path | None) -> Iterator[Ledger]:
-    """The ledger on the database (migrated), refusals turned into one clear line."""
-    from datalever import migrations
-    from datalever.documents import ConfigError
-    from datalever.economy.policy import load_policy
-    from datalever.ledger.db import DEFAULT_DATABASE_URL, make_engine
+    """The ledger on the migrated database; a refusal becomes one clear line and exit status 2."""
     from datalever.ledger.errors import LedgerError
-    from datalever.ledger.posting import Ledger
 
+    ledger = open_ledger(database_url, policy_or_exit(policy_file))
     try:
-        policy = load_policy(policy_file)
-    except ConfigError as error:
-        raise _fail(str(error)) from None
-    engine = make_engine(database_url or DEFAULT_DATABASE_URL)
-    try:
-        migrations.upgrade(engine)
-        yield Ledger(engine, policy)
+        yield ledger
     except LedgerError as error:
         raise _fail(error.message) from None
     finally:
-        engine.dispose()
+        ledger.engine.dispose()
 
 
 def _idem(kind: str, key: str | None, *request: Any) -> Idempotency:
