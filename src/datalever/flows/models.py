@@ -19,6 +19,7 @@ class FlowCoalition(Base):
     """A coalition of contributors (usually a platform community) and its cost to change its flow."""
 
     __tablename__ = "flow_coalitions"
+    __table_args__ = (Index("uq_flow_coalitions_pool_account_id", "pool_account_id", unique=True),)
 
     id: Mapped[str] = mapped_column(String(120), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
@@ -26,7 +27,7 @@ class FlowCoalition(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # A coalition is also a community (pools part, migration 0004_pools): its pool account and the platform
     # (and site) whose confirmed linked accounts may join it.
-    pool_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), unique=True)
+    pool_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     link_platform: Mapped[str | None] = mapped_column(String(20))
     link_site: Mapped[str | None] = mapped_column(String(200))
 

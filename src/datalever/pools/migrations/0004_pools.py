@@ -6,8 +6,7 @@ Create Date: 2026-12-01
 
 A community is a flows coalition: `flow_coalitions` gains its pool account and the platform whose linked
 accounts may join, `flow_coalition_members` how a member joined, `flow_preferences` the reason a version
-exists (an adopted proposal, pool funding). Columns are added with batch operations (SQLite rebuilds the
-table; PostgreSQL alters it in place).
+exists (an adopted proposal, pool funding). Columns are added in place (no table rebuild) on both databases.
 """
 
 from __future__ import annotations
@@ -27,18 +26,24 @@ Credits = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("flow_coalitions") as batch:
-        batch.add_column(sa.Column("pool_account_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("link_platform", sa.String(length=20), nullable=True))
-        batch.add_column(sa.Column("link_site", sa.String(length=200), nullable=True))
-        batch.create_foreign_key(
-            op.f("fk_flow_coalitions_pool_account_id_accounts"), "accounts", ["pool_account_id"], ["id"]
+    # Added in place on both databases: rebuilding flow_coalitions (SQLite's batch mode) would drop a table that
+    # other tables' rows refer to, which its foreign keys refuse. SQLite adds a column with an inline REFERENCES.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE flow_coalitions ADD COLUMN pool_account_id INTEGER REFERENCES accounts (id)")
+    else:
+        op.add_column("flow_coalitions", sa.Column("pool_account_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            op.f("fk_flow_coalitions_pool_account_id_accounts"),
+            "flow_coalitions",
+            "accounts",
+            ["pool_account_id"],
+            ["id"],
         )
-        batch.create_unique_constraint(op.f("uq_flow_coalitions_pool_account_id"), ["pool_account_id"])
-    with op.batch_alter_table("flow_coalition_members") as batch:
-        batch.add_column(sa.Column("joined_via", sa.String(length=80), nullable=True))
-    with op.batch_alter_table("flow_preferences") as batch:
-        batch.add_column(sa.Column("reason", sa.String(length=80), nullable=True))
+    op.create_index("uq_flow_coalitions_pool_account_id", "flow_coalitions", ["pool_account_id"], unique=True)
+    op.add_column("flow_coalitions", sa.Column("link_platform", sa.String(length=20), nullable=True))
+    op.add_column("flow_coalitions", sa.Column("link_site", sa.String(length=200), nullable=True))
+    op.add_column("flow_coalition_members", sa.Column("joined_via", sa.String(length=80), nullable=True))
+    op.add_column("flow_preferences", sa.Column("reason", sa.String(length=80), nullable=True))
 
     op.create_table(
         "community_nodes",
@@ -162,9 +167,10 @@ def downgrade() -> None:
         batch.drop_column("reason")
     with op.batch_alter_table("flow_coalition_members") as batch:
         batch.drop_column("joined_via")
+    op.drop_index("uq_flow_coalitions_pool_account_id", table_name="flow_coalitions")
     with op.batch_alter_table("flow_coalitions") as batch:
-        batch.drop_constraint(op.f("uq_flow_coalitions_pool_account_id"), type_="unique")
-        batch.drop_constraint(op.f("fk_flow_coalitions_pool_account_id_accounts"), type_="foreignkey")
+        if op.get_bind().dialect.name != "sqlite":
+            batch.drop_constraint(op.f("fk_flow_coalitions_pool_account_id_accounts"), type_="foreignkey")
         batch.drop_column("link_site")
         batch.drop_column("link_platform")
         batch.drop_column("pool_account_id")
