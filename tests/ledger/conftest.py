@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from datalever.economy import load_policy
-from datalever.ledger import migrate, pg_batch, posting
+from datalever.ledger import migrate, pg_batch, storage
 from datalever.ledger.db import make_engine
 from datalever.ledger.posting import Ledger
 from tests.ledger.pg import fresh_database
@@ -75,7 +75,7 @@ def batch_paths(monkeypatch: pytest.MonkeyPatch) -> BatchPaths:
     def counting_batch_once(self: Ledger, *args: Any) -> Any:
         try:
             return batch_once(self, *args)
-        except posting._KeyRace:
+        except storage.KeyTaken:
             seen.fallbacks += 1
             raise
         except (DBAPIError, pg_batch.BatchAborted):
