@@ -74,3 +74,15 @@ class RateLimited(LedgerError):
 
 class BadRequest(LedgerError):
     """The request is malformed in a way only the ledger can tell (for example a month in the future)."""
+
+
+class Overloaded(LedgerError):
+    """The charge queue is full, or a charge waited longer than its bound for its batch: try again later.
+
+    Safe to retry with the same idempotency key: a charge that was queued runs at most once, and a retry
+    after it ran gets its first reply.
+    """
+
+    def __init__(self, message: str, retry_after_seconds: int = 1) -> None:
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__(message)

@@ -12,7 +12,6 @@ from starlette.exceptions import HTTPException
 
 from datalever.ledger.errors import InsufficientCredits, LedgerError
 
-
 STATUS_BY_CODE = {
     "bad_request": 400,
     "insufficient_credits": 402,
