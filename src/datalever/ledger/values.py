@@ -9,7 +9,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,10 @@ Work = Callable[["Posting"], Any]
 the operation is run with a `reply` serializer that turns the result into one)."""
 
 Serializer = Callable[[Any], Reply]
+"""Turns an operation's result into its `Reply`; the service hands in one that gives its HTTP answer."""
+
+NO_STATUS = 0
+"""The status stored by `recorded`, for operations run outside HTTP (the CLI, jobs): none was given."""
 
 
 def request_hash(*parts: Any) -> str:
@@ -115,10 +119,35 @@ class Writes:
     new_lots: Sequence[dict[str, Any]] = ()
 
 
+@dataclass(frozen=True)
+class Result:
+    """A domain result of a ledger operation; `record()` is its JSON form (fields in order, ids and
+    instants as text), the body the service answers with."""
+
+    def record(self) -> dict[str, Any]:
+        return {item.name: _jsonable(getattr(self, item.name)) for item in fields(self)}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def recorded(result: Result) -> Reply:
+    """The default serializer of the ledger's operations: the result's record, with no status."""
+    return NO_STATUS, result.record()
+
+
 def as_reply(result: Any) -> Reply:
-    """The reply of work run without a serializer: it must already be (status, JSON object)."""
+    """The reply of work run without a serializer: a `Result` is `recorded`; anything else must already be
+    a (status, JSON object) pair, the form other parts' work returns."""
+    if isinstance(result, Result):
+        return recorded(result)
     if not (
         isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], int) and isinstance(result[1], dict)
     ):
-        raise TypeError("work run without a `reply` serializer must return (status, dict)")
+        raise TypeError(f"work run without a `reply` serializer must return a Result or (status, dict), not {result!r}")
     return result

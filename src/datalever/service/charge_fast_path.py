@@ -26,6 +26,7 @@ from datalever.service.deps import (
     IDEMPOTENCY_KEY_MAX,
     IDEMPOTENCY_KEY_PATTERN,
     MAX_ID,
+    created,
     respond,
     scoped_idempotency,
 )
@@ -59,7 +60,9 @@ class ChargeFastPath:
         member_id = int(match.group(1))
         idem = scoped_idempotency(principal, key, "POST", scope["path"], charge)
         try:
-            outcome = await charge_query_async(state.ledger, idem, member_id, state.batcher, charge.reference)
+            outcome = await charge_query_async(
+                state.ledger, idem, member_id, state.batcher, charge.reference, reply=created
+            )
         except LedgerError as error:
             response = ledger_error_response(error, state.fallback_url)
         else:

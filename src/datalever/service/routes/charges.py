@@ -10,7 +10,7 @@ from datalever.ledger.charges import charge_query_async
 from datalever.ledger.keys import Principal, Role
 from datalever.ledger.posting import Ledger
 from datalever.service.auth import require_roles
-from datalever.service.deps import IdempotencyKey, MemberPath, idempotency, respond
+from datalever.service.deps import IdempotencyKey, MemberPath, created, idempotency, respond
 from datalever.service.schemas import InsufficientOut
 
 router = APIRouter(prefix="/v1/members", tags=["charges"])
@@ -50,4 +50,5 @@ async def post_charge(
     ledger: Ledger = request.app.state.ledger
     body = body or ChargeIn()
     idem = idempotency(principal, key, request, body)
-    return respond(await charge_query_async(ledger, idem, member_id, request.app.state.batcher, body.reference))
+    batcher = request.app.state.batcher
+    return respond(await charge_query_async(ledger, idem, member_id, batcher, body.reference, reply=created))

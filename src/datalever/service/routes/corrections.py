@@ -12,7 +12,7 @@ from datalever.ledger.corrections import reverse_operation
 from datalever.ledger.keys import Principal, Role
 from datalever.ledger.posting import Ledger
 from datalever.service.auth import require_roles
-from datalever.service.deps import IdempotencyKey, get_ledger, idempotency, respond
+from datalever.service.deps import IdempotencyKey, created, get_ledger, idempotency, respond
 
 router = APIRouter(prefix="/v1/operations", tags=["corrections"])
 
@@ -38,4 +38,4 @@ def post_reversal(
     ledger: Ledger = Depends(get_ledger),
 ) -> JSONResponse:
     idem = idempotency(principal, key, request, body or ReversalIn())
-    return respond(reverse_operation(ledger, idem, operation_id))
+    return respond(reverse_operation(ledger, idem, operation_id, reply=created))

@@ -10,7 +10,7 @@ from datalever.ledger.expiry import run_expiry_once
 from datalever.ledger.keys import Principal, Role
 from datalever.ledger.posting import Ledger
 from datalever.service.auth import require_roles
-from datalever.service.deps import IdempotencyKey, get_ledger, idempotency, respond
+from datalever.service.deps import IdempotencyKey, done, get_ledger, idempotency, respond
 
 router = APIRouter(prefix="/v1/expiry", tags=["expiry"])
 
@@ -33,4 +33,4 @@ def post_expiry_run(
     principal: Principal = Depends(require_roles(Role.ADMIN)),
     ledger: Ledger = Depends(get_ledger),
 ) -> JSONResponse:
-    return respond(run_expiry_once(ledger, idempotency(principal, key, request, body or ExpiryRunIn())))
+    return respond(run_expiry_once(ledger, idempotency(principal, key, request, body or ExpiryRunIn()), reply=done))

@@ -11,7 +11,7 @@ from datalever.ledger.grants import grant_credits
 from datalever.ledger.keys import Principal, Role
 from datalever.ledger.posting import Ledger
 from datalever.service.auth import require_roles
-from datalever.service.deps import IdempotencyKey, MemberPath, get_ledger, idempotency, respond
+from datalever.service.deps import IdempotencyKey, MemberPath, created, get_ledger, idempotency, respond
 
 router = APIRouter(prefix="/v1/members", tags=["grants"])
 
@@ -42,4 +42,4 @@ def post_grant(
     ledger: Ledger = Depends(get_ledger),
 ) -> JSONResponse:
     idem = idempotency(principal, key, request, body)
-    return respond(grant_credits(ledger, idem, member_id, body.amount, body.source, body.expires))
+    return respond(grant_credits(ledger, idem, member_id, body.amount, body.source, body.expires, reply=created))
