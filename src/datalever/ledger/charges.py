@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from datalever.economy import next_session_position, query_price
+from datalever.economy import cites_platform, next_session_position, query_price
 from datalever.ledger.batching import Batcher
 from datalever.ledger.posting import BatchItem, Idempotency, Ledger, Leg, Outcome, Posting, Serializer, Work
 from datalever.ledger.values import Result, recorded
@@ -24,6 +24,8 @@ class Charge(Result):
     balance: int
     reference: str | None
     charged_at: datetime
+    citation_url: str | None
+    """The platform this answer should cite (the policy's nudge), or None when no citation is due."""
 
     def record(self) -> dict[str, Any]:  # written out: this runs for every charge
         return {
@@ -34,6 +36,7 @@ class Charge(Result):
             "balance": self.balance,
             "reference": self.reference,
             "charged_at": self.charged_at.isoformat(),
+            "citation_url": self.citation_url,
         }
 
 
@@ -41,8 +44,11 @@ def charge_work(ledger: Ledger, member_id: int, reference: str | None = None) ->
     """The posting of one charge: price from the member's session position, paid to the spend sink.
 
     The session position follows `next_session_position`: a query after an idle gap starts a new session.
+    The member's answers are counted, and every `cite_every`-th one carries the nudge's citation URL.
     """
     rules = ledger.policy.query
+    nudge = ledger.policy.nudge
+    platform = str(nudge.url or ledger.policy.fallback.url)
 
     def work(posting: Posting) -> Charge:
         member = posting.lock_member(member_id)
@@ -53,10 +59,12 @@ def charge_work(ledger: Ledger, member_id: int, reference: str | None = None) ->
         position = int(next_session_position(previous, minutes, rules))
         price = int(query_price(position, rules))
         posting.post([Leg(member.account_id, ledger.spend, price, "query")])
-        posting.update_member(member_id, session_position=position, last_query_at=posting.now)
+        answers = member.answers + 1
+        posting.update_member(member_id, session_position=position, last_query_at=posting.now, answers=answers)
         balance = posting.balance(member.account_id)
         assert price > 0 and balance >= 0
-        return Charge(posting.operation_id, member_id, price, position, balance, reference, posting.now)
+        citation = platform if cites_platform(answers, nudge) else None
+        return Charge(posting.operation_id, member_id, price, position, balance, reference, posting.now, citation)
 
     return work
 

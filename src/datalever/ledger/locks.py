@@ -21,6 +21,7 @@ MEMBER_STATE = (
     MEMBERS.c.joined_at,
     MEMBERS.c.session_position,
     MEMBERS.c.last_query_at,
+    MEMBERS.c.answers,
 )
 """The columns of `values.MemberState`, in its field order."""
 

@@ -101,6 +101,7 @@ class MemberState:
     joined_at: datetime
     session_position: int
     last_query_at: datetime | None
+    answers: int
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,11 @@ class ChargeOut(BaseModel):
     balance: int = Field(description="Spendable credits left after the charge.")
     reference: str | None
     charged_at: str
+    citation_url: str | None = Field(
+        description="The AI's nudge: when set, the answer to this query should cite this knowledge platform "
+        "(with a link to it), so people go back to the commons it learned from. Set on every `cite_every`-th "
+        "answer a member is charged for, per the policy's `[nudge]`; null otherwise."
+    )
 
 
 # The service answers well-formed charges before FastAPI routes them (service/charge_fast_path.py);
