@@ -18,7 +18,7 @@ from datalever.ledger.charges import charge_work
 from datalever.ledger.errors import Overloaded
 from datalever.ledger.grants import grant_credits
 from datalever.ledger.posting import BatchItem, Idempotency, Ledger, request_hash
-from tests.ledger.helpers import check_books, idem, new_member, spendable
+from tests.support.books import check_books, idem, new_member, spendable
 
 
 class BlockedLedger:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
 
-from datalever.ledger import migrate
+from datalever import migrations as migrate
 from datalever.ledger.db import make_engine
 from datalever.ledger.models import ACCOUNTS, MEMBERS, OPERATIONS
 

@@ -14,8 +14,8 @@ from datalever.ledger.grants import grant_credits
 from datalever.ledger.models import LOTS, TRANSFERS
 from datalever.ledger.posting import Idempotency, Ledger, Leg, Posting, request_hash
 from datalever.ledger.values import NO_STATUS
-from tests.ledger.conftest import Clock
-from tests.ledger.helpers import check_books, idem, new_member, spendable
+from tests.support.books import check_books, idem, new_member, spendable
+from tests.support.clock import Clock
 
 
 def _count_transfers(ledger: Ledger) -> int:

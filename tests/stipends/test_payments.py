@@ -11,16 +11,17 @@ from sqlalchemy import func, select
 from datalever.economy import load_policy
 from datalever.economy.stipends import Rule
 from datalever.importers import Contribution, ImportFormatError, Platform, read_dump, read_events, read_usercontribs
-from datalever.importers.activity import parse_month, tally_dump
 from datalever.ledger.errors import BadRequest
 from datalever.ledger.models import TRANSFERS
 from datalever.ledger.posting import Ledger
-from datalever.service import links, stipends
-from datalever.service.contribution_store import import_contributions
+from datalever.stipends import links
+from datalever.stipends import payments as stipends
+from datalever.stipends.contributions import import_contributions
 from datalever.stipends.models import CONTRIBUTION_IMPORTS, CONTRIBUTIONS, STIPEND_PAYMENTS
-from tests.conftest import require_shared_data
-from tests.ledger.conftest import Clock
-from tests.ledger.helpers import check_books, new_member, spendable
+from datalever.stipends.tally import parse_month, tally_dump
+from tests.support.books import check_books, new_member, spendable
+from tests.support.clock import Clock
+from tests.support.data import require_shared_data
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 GITHUB = FIXTURES / "github" / "events.json"
