@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import time
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from datalever.ledger.db import make_engine
 from datalever.ledger.members import create_member
 from datalever.ledger.posting import Idempotency, Ledger, request_hash
 from tests.support.data import DEFAULT_POLICY
-from tests.support.server import DATALEVER, free_port
+from tests.support.server import Server, ServerFailed
 
 runner = CliRunner()
 
@@ -92,31 +91,32 @@ def test_serve_refuses_an_invalid_policy_naming_the_key(tmp_path: Path, url: str
 
 
 def test_serve_on_a_fresh_directory_creates_the_database_and_serves(tmp_path: Path) -> None:
-    port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("DATALEVER_")}
-    process = subprocess.Popen(
-        [str(DATALEVER), "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "serve did not come up"
-                time.sleep(0.1)
+    with Server(None, workers=1, cwd=tmp_path, env=env) as server:
+        server.start()
+        assert httpx.get(f"{server.url}/healthz", timeout=5).json() == {"status": "ok"}
         assert (tmp_path / "datalever.db").exists()
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
+        server.stop()
+        output = server.output()
     token = next(line for line in output.splitlines() if line.startswith("dlk_"))
     assert "created an admin key" in output and token
+    assert f"on http://127.0.0.1:{server.port} " in output
+
+
+def test_a_server_that_cannot_start_says_why(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.toml"
+    with Server(f"sqlite:///{tmp_path / 'x.db'}", workers=1, args=["--policy", str(missing)]) as server:
+        with pytest.raises(ServerFailed, match="cannot read file") as failure:
+            server.start(timeout_seconds=30)
+        assert "exited with 2" in str(failure.value)
+        assert server.process is None
+
+
+def test_servers_get_distinct_reserved_ports(tmp_path: Path) -> None:
+    with Server(None) as first, Server(None) as second:
+        assert first.port != second.port
+        with socket.socket() as other, pytest.raises(OSError):  # held: a plain bind (no SO_REUSEADDR) is refused
+            other.bind(("127.0.0.1", first.port))
 
 
 def test_keys_revoke_stops_a_key(url: str) -> None:

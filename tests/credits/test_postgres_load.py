@@ -156,7 +156,7 @@ def test_32_concurrent_clients_with_retries(database: str) -> None:
         for thread in run_clients(server.url, token, record, sorted(granted), threading.Event()):
             thread.join()
     finally:
-        server.kill()
+        server.close()
     assert not record.unknown, "without a crash every request gets an answer"
     assert record.refused > 0, "the poor members should have run out"
     assert len(record.acknowledged) > CLIENTS * 10
@@ -186,7 +186,7 @@ def test_sigkill_mid_load_loses_no_acknowledged_charge(database: str) -> None:
             for key, member in sorted(record.unknown.items()):
                 charge(client, record, member, key)
     finally:
-        server.kill()
+        server.close()
     assert not record.unknown, "every retried request got an answer after the restart"
     verify(ledger, record, granted)
     ledger.engine.dispose()

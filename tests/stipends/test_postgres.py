@@ -16,8 +16,7 @@ from datalever.ledger.db import make_engine
 from datalever.ledger.errors import Conflict
 from datalever.ledger.models import TRANSFERS
 from datalever.ledger.posting import Ledger
-from datalever.stipends import links
-from datalever.stipends import payments as stipends
+from datalever.stipends import links, payments
 from datalever.stipends.contributions import import_contributions
 from datalever.stipends.models import CONTRIBUTIONS, STIPEND_PAYMENTS
 from tests.support.books import check_books, new_member
@@ -53,9 +52,9 @@ def test_concurrent_runs_pay_each_member_once_on_postgres(tmp_path: Path) -> Non
                 assert conn.execute(select(func.count()).select_from(CONTRIBUTIONS)).scalar_one() == 0
             import_contributions(engine, read_events(EVENTS / "events.json"), Platform.GITHUB, "e", "t", clock["now"])
 
-            reports: list[stipends.MonthReport] = []
+            reports: list[payments.MonthReport] = []
             threads = [
-                threading.Thread(target=lambda: reports.append(stipends.run_month(ledger, "2024-02"))) for _ in range(4)
+                threading.Thread(target=lambda: reports.append(payments.run_month(ledger, "2024-02"))) for _ in range(4)
             ]
             for thread in threads:
                 thread.start()

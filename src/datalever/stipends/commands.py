@@ -183,12 +183,12 @@ def run(
     from rich.table import Table
 
     from datalever.ledger.errors import LedgerError
-    from datalever.stipends import payments as stipends
+    from datalever.stipends import payments
 
     ledger = _ledger(database_url, policy_file)
     try:
         with Console().status(f"paying stipends for {month}..."):
-            report = stipends.run_month(ledger, month, member)
+            report = payments.run_month(ledger, month, member)
     except LedgerError as error:
         raise _fail(error.message) from None
     finally:

@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from datalever.importers import Contribution, parse_platform
 from datalever.ledger.errors import BadRequest
 from datalever.ledger.posting import Ledger, Posting
-from datalever.stipends import links
-from datalever.stipends import payments as stipends
+from datalever.stipends import links, payments
 from datalever.stipends.contributions import store_contributions
 from datalever.web.auth import check_member_access, require_roles
 from datalever.web.deps import IdempotencyKey, MemberPath, get_ledger, idempotency, respond
@@ -156,7 +155,7 @@ def run_stipends(
     ledger: Ledger = Depends(get_ledger),
 ) -> dict[str, Any]:
     """Pay the stipend for an ended month. Each member-month is paid once, however often this runs."""
-    report = stipends.run_month(ledger, month, body.member_id if body else None)
+    report = payments.run_month(ledger, month, body.member_id if body else None)
     return report.body()
 
 
@@ -167,4 +166,4 @@ def stipend_report(
     ledger: Ledger = Depends(get_ledger),
 ) -> dict[str, Any]:
     """The month's report: who qualified, by which rule, and what was paid."""
-    return stipends.month_report(ledger, month).body(paid_now=False)
+    return payments.month_report(ledger, month).body(paid_now=False)
