@@ -7,9 +7,6 @@ what is refused is decided by the bounds alone, with no sleeps.
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Sequence
-from typing import Any
 
 import pytest
 
@@ -18,21 +15,8 @@ from datalever.ledger.charges import charge_work
 from datalever.ledger.errors import Overloaded
 from datalever.ledger.grants import grant_credits
 from datalever.ledger.posting import BatchItem, Idempotency, Ledger, request_hash
+from tests.support.blocked import BlockedLedger
 from tests.support.books import check_books, idem, new_member, spendable
-
-
-class BlockedLedger:
-    """Wraps a ledger: its batches wait for `release` and say when one has started."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-        self.started = threading.Event()
-        self.release = threading.Event()
-
-    def execute_batch(self, items: Sequence[BatchItem]) -> Any:
-        self.started.set()
-        assert self.release.wait(timeout=30), "the test never released the batch"
-        return self.ledger.execute_batch(items)
 
 
 def _item(ledger: Ledger, member: int, key: str) -> BatchItem:

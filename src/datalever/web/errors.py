@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from datalever.ledger.errors import InsufficientCredits, LedgerError
+from datalever.ledger.errors import InsufficientCredits, LedgerError, Overloaded
 
 STATUS_BY_CODE = {
     "bad_request": 400,
@@ -22,6 +22,7 @@ STATUS_BY_CODE = {
     "idempotency_conflict": 409,
     "invalid_transfer": 422,
     "rate_limited": 429,
+    "overloaded": 503,
 }
 """The HTTP status of each ledger error code; the ledger itself knows nothing of HTTP."""
 
@@ -39,10 +40,13 @@ def status_of(error: LedgerError) -> int:
 def ledger_error_response(error: LedgerError, fallback_url: str) -> JSONResponse:
     """The refusal of a ledger operation; a member short of credits is pointed to the fallback."""
     body: dict[str, Any] = {"detail": error.message, "code": error.code}
+    headers = None
     if isinstance(error, InsufficientCredits):
         body.update(needed=error.needed, available=error.available, fallback_url=fallback_url)
         body["detail"] += f"; try {fallback_url}"
-    return JSONResponse(body, status_code=status_of(error))
+    elif isinstance(error, Overloaded):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
+    return JSONResponse(body, status_code=status_of(error), headers=headers)
 
 
 def install(app: FastAPI, fallback_url: str) -> None:
