@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from datalever.ledger import pg_batch
@@ -37,10 +37,15 @@ class SqlStorage:
     name = "sqlite"
 
     def __init__(self) -> None:
-        self._claim = self._insert_dialect().insert(OPERATIONS).on_conflict_do_nothing(index_elements=["scope", "key"])
+        self._claim = self.insert_new(OPERATIONS, ["scope", "key"])
 
     def _insert_dialect(self) -> Any:
         return sqlite
+
+    def insert_new(self, table: Table, index_elements: Sequence[str]) -> Any:
+        """An INSERT that skips rows conflicting on a unique index (`ON CONFLICT DO NOTHING`): for parts'
+        own tables too (e.g. imported contributions), so no part asks which database it runs on."""
+        return self._insert_dialect().insert(table).on_conflict_do_nothing(index_elements=list(index_elements))
 
     # ---- reads, inside the caller's transaction -------------------------------------------------
     def lock_members(self, conn: Connection, member_ids: Sequence[int]) -> list[tuple[Any, ...]]:
@@ -166,3 +171,8 @@ def storage_for(engine: Engine) -> SqlStorage:
     if name == "sqlite":
         return SqlStorage()
     raise ValueError(f"the ledger runs on SQLite or PostgreSQL, not {name}")
+
+
+def insert_new(conn: Connection, table: Table, index_elements: Sequence[str]) -> Any:
+    """`SqlStorage.insert_new` for the database of `conn`."""
+    return storage_for(conn.engine).insert_new(table, index_elements)
