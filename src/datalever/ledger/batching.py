@@ -78,16 +78,21 @@ class Batcher:
         future: asyncio.Future[Outcome | LedgerError | BaseException] = loop.create_future()
         self._ensure_started()
         self._enqueue((item, _LoopDelivery(loop, future)))
+        # One timer per charge (cheaper than asyncio.wait_for's wrapping); whichever settles first wins.
+        timer = loop.call_later(self.wait_seconds, self._time_out, future)
         try:
-            return _unwrap(await asyncio.wait_for(future, self.wait_seconds))
-        except TimeoutError:
-            raise self._overloaded(f"no batch took the charge within {self.wait_seconds:g} s") from None
+            return _unwrap(await future)
+        finally:
+            timer.cancel()
 
     def _enqueue(self, slot: _Slot) -> None:
         """Queue an operation, or refuse it at once when `max_queued` are already waiting."""
         if not self._queued.acquire(blocking=False):
             raise self._overloaded(f"{self.max_queued} charges are already waiting for a batch")
         self._queue.put(slot)
+
+    def _time_out(self, future: asyncio.Future[Any]) -> None:
+        _settle([(future, self._overloaded(f"no batch took the charge within {self.wait_seconds:g} s"))])
 
     def _overloaded(self, why: str) -> Overloaded:
         return Overloaded(f"the ledger is busy ({why}); retry with the same Idempotency-Key", self.retry_after_seconds)
@@ -156,7 +161,7 @@ def _deliver_all(delivers: list[_Deliver], results: Sequence[Outcome | LedgerErr
 
 def _settle(settled: list[tuple[asyncio.Future[Any], Any]]) -> None:
     for future, result in settled:
-        if not future.cancelled():
+        if not future.done():  # not cancelled, and not already answered by its timer
             future.set_result(result)
 
 
