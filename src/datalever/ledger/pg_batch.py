@@ -4,8 +4,11 @@ A batch of charges is latency-bound on a busy machine: each round trip waits for
 then for the worker to be scheduled again. With psycopg's pipeline mode the batch needs two:
 
 1. `lock_and_find`: BEGIN, lock the members with their spendable lots (`locks.MEMBER_LOCK_WITH_LOTS_PG`),
-   and find which idempotency keys of the batch are already taken;
+   and find which idempotency keys of the batch are already taken (`STORED`);
 2. `write_and_commit`: one statement of data-modifying CTEs that writes everything, then COMMIT.
+
+These are `storage.PostgresStorage`'s statements; it also runs the lock and `STORED` outside a pipeline
+(a single operation, replays) and `write` inside a transaction that goes on, so each is written once.
 
 The write is one statement whatever the batch size: each table gets one CTE fed by one JSON parameter
 read with `json_to_recordset` (one call into the C JSON encoder; column arrays cost the driver a regex per
