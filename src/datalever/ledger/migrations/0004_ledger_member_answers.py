@@ -23,8 +23,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("members", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("answers", sa.Integer(), server_default=sa.text("0"), nullable=False))
+    # A plain ADD COLUMN on both databases: a batch (copy and drop) of `members` would break the foreign keys
+    # of api_keys and feedback on SQLite.
+    op.add_column("members", sa.Column("answers", sa.Integer(), server_default=sa.text("0"), nullable=False))
     # One pass over the stored charges (SQLite >= 3.33 and PostgreSQL both have UPDATE ... FROM).
     op.execute(
         "UPDATE members SET answers = counted.answers FROM "
@@ -34,5 +35,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("members", schema=None) as batch_op:
-        batch_op.drop_column("answers")
+    op.drop_column("members", "answers")  # SQLite >= 3.35 drops a column in place
