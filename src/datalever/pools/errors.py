@@ -1,11 +1,27 @@
 """Refusals of the pools part, as ledger errors with a stable code (the class name in snake case).
 
-Each is raised before the operation's transaction commits, so a refused request changes nothing.
+Each is raised before the operation's transaction commits, so a refused request changes nothing. The web
+layer answers each like its base: `Forbidden` 403, `Unprocessable` 422, `NotFound` 404, `Conflict` 409,
+`BadRequest` 400.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from datalever.ledger.errors import BadRequest, Conflict, LedgerError, NotFound
+
+
+class Forbidden(LedgerError):
+    """The caller is known but may not do this here (not a member of the community, no matching link)."""
+
+    code: ClassVar[str] = "forbidden"
+
+
+class Unprocessable(LedgerError):
+    """Well-formed JSON whose content the part cannot accept (an unknown node, option, model...)."""
+
+    code: ClassVar[str] = "unprocessable"
 
 
 class UnknownCommunity(NotFound):
@@ -18,16 +34,12 @@ class UnknownProposal(NotFound):
         super().__init__(f"proposal {proposal_id} does not exist")
 
 
-class NotAMember(LedgerError):
+class NotAMember(Forbidden):
     """The member does not belong to the community whose proposal they tried to vote on."""
 
-    status = 403
 
-
-class NoMatchingLink(LedgerError):
+class NoMatchingLink(Forbidden):
     """Joining by linked account needs a confirmed link on the community's platform."""
-
-    status = 403
 
 
 class VotingClosed(Conflict):
@@ -46,20 +58,20 @@ class PoolTooSmall(Conflict):
     """A spending proposal asks for more than the community's pool holds."""
 
 
-class UnknownOption(BadRequest):
-    status = 422
+class UnknownOption(Unprocessable):
+    pass
 
 
-class InvalidProposal(BadRequest):
-    status = 422
+class InvalidProposal(Unprocessable):
+    pass
 
 
-class InvalidCommunity(BadRequest):
-    status = 422
+class InvalidCommunity(Unprocessable):
+    pass
 
 
-class InvalidValuation(BadRequest):
-    status = 422
+class InvalidValuation(Unprocessable):
+    pass
 
 
 class MonthNotEnded(BadRequest):
