@@ -53,7 +53,7 @@ def together(calls: list[Callable[[], Any]]) -> list[Any]:
         barrier.wait()
         try:
             results[i] = calls[i]()
-        except LedgerError as error:
+        except Exception as error:  # a refusal (LedgerError), or anything else, which the caller sees
             results[i] = error
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
@@ -61,6 +61,8 @@ def together(calls: list[Callable[[], Any]]) -> list[Any]:
         thread.start()
     for thread in threads:
         thread.join()
+    unexpected = [r for r in results if isinstance(r, Exception) and not isinstance(r, LedgerError)]
+    assert not unexpected, f"not a clean refusal: {unexpected[0]!r}"
     return results
 
 
