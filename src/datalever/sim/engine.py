@@ -104,6 +104,8 @@ class WeekContext:
     new_month: bool
     aware_weeks: float
     odds: float  # exp(-utility gap): a person's AI probability is 1 / (1 + odds * exp(-affinity))
+    gap: float = 0.0  # common part of U(AI) - U(platform), utility units (log(1/odds) before clipping)
+    platform_utility: float = 0.0  # V(platform) = beta_quality * platform quality - effort_platform
 
 
 @dataclass
@@ -157,6 +159,9 @@ class Block:
     platform_reputation: npt.NDArray[np.float32] = field(init=False)  # reputation on the platform
     scores_answers: bool = field(init=False, default=False)  # only a policy with a stipend needs answer scores
     ai_answers_received: npt.NDArray[np.int32] = field(init=False)
+    surplus_utils: npt.NDArray[np.float64] = field(init=False)  # expected consumer surplus so far (log-sum)
+    earned_credits: npt.NDArray[np.int64] = field(init=False)  # feedback and stipend credits received so far
+    logsum_gain: npt.NDArray[np.float32] = field(init=False)  # this week's log(1 + exp(U_AI - U_platform))
     reputation: npt.NDArray[np.float64] = field(init=False)
     buckets: dict[int, npt.NDArray[np.int32]] = field(init=False)
     outstanding: int = field(init=False, default=0)
@@ -193,10 +198,26 @@ class Block:
         self.scores_answers = self.rules is not None and self.rules.policy.stipend.credits_per_month > 0
         self.ai_answers_received = np.zeros(n, np.int32)
         self.scratch2 = np.empty(n, np.float32)
+        self.surplus_utils = np.zeros(n, np.float64)
+        self.earned_credits = np.zeros(n, np.int64)
+        self.logsum_gain = np.empty(n, np.float32)
         initial = self.rules.policy.feedback.initial_reputation if self.rules else 0.0
         self.reputation = np.full(n, initial, np.float64)
         self.buckets = {}
         self.outstanding = 0
+
+    def people(self) -> dict[str, npt.NDArray[Any]]:
+        """Per-person results at the end of a run, for welfare by group (see outcomes.welfare_by_group)."""
+        tr = self.traits
+        klass = np.zeros(tr.size, np.int8)
+        klass[tr.contributors] = np.where(tr.superuser, 2, 1)
+        return {
+            "surplus_utils": self.surplus_utils,
+            "earned_credits": self.earned_credits,
+            "balance": self.balance.astype(np.int64),
+            "contributor_class": klass,
+            "linked": tr.linked,
+        }
 
     # -- credits -----------------------------------------------------------------------------------------
     def _grant(
@@ -237,6 +258,7 @@ class Block:
             if paid.size:
                 expires = int(expiry_month_index(policy.stipend.expires, ctx.month))
                 self._grant(self.linked_members[paid], stipends[paid], expires)
+                self.earned_credits[self.linked_members[paid]] += stipends[paid]
             tally[_F["credits_stipend"]] += int(stipends.sum())
             tally[_F["stipend_recipients"]] += paid.size
         self.month_scored[:] = 0
@@ -282,6 +304,12 @@ class Block:
             share = self.scratch[:aware]
             np.multiply(tr.exp_neg_affinity[:aware], np.float32(ctx.odds), out=share)
             share += np.float32(1.0)
+            # Consumer surplus of a question (log-sum): V_platform + log(1 + exp(d)), d = gap + affinity, and
+            # log(1 + exp(d)) = d + log(1 + exp(-d)) = d + log(share).
+            gain = self.logsum_gain[:aware]
+            np.log(share, out=gain)
+            gain += tr.affinity[:aware]
+            gain += np.float32(ctx.gap)
             np.divide(q[:aware], share, out=share)  # expected AI questions: q * p
             share += np.multiply(lanes[:aware, 1], UNIT16, out=self.scratch2[:aware])
             np.copyto(ai, share, casting="unsafe")  # floor: an unbiased integer split
@@ -289,6 +317,11 @@ class Block:
             if self.rules is not None:
                 clicked = self._charge(ai, tally)
             self._feedback(ai, lanes[:aware, 2], tally)
+            # Expected surplus: the person's question rate times the surplus of one question (realised counts
+            # would only add noise); questions turned away for want of credits were taken out above.
+            np.multiply(tr.rate[:aware], gain, out=gain)
+            self.surplus_utils[:aware] += gain
+        self.surplus_utils += tr.rate * np.float32(ctx.platform_utility)
 
         # Contributions: each platform visit of a contributor becomes an answer at their contribution rate.
         c = tr.contributors
@@ -363,6 +396,8 @@ class Block:
             served = (np.searchsorted(table, balance[short], side="right") - 1).astype(np.int16)
             ai[short] = served
             cost[short] = table[served]
+            # A question turned away for want of credits gets the platform's utility, not the log-sum.
+            self.logsum_gain[short] *= np.float32(1.0) - (wanted - served) / np.maximum(self.questions[short], 1)
             tally[_F["fallback_questions"]] = (wanted - served).sum()
             tally[_F["people_out_of_credits"]] = short.size
         spent = int(cost.sum(dtype=np.int64))
@@ -456,6 +491,7 @@ class Block:
         self.reputation[who] = rep
         if earned.any():
             self._grant(who, earned, int(expiry_month_index(rules.expires, self._month)))
+            self.earned_credits[who] += earned
         tally[_F["credits_feedback"]] = earned.sum()
 
 
@@ -528,15 +564,19 @@ class Simulation:
             stock = self.stock_history[snapshot_week] if snapshot_week >= 0 else self.initial_stock
             self.snapshot = stock / self.initial_stock
         self.ai_q = dynamics.ai_quality(self.snapshot, since / 52.0, ai) if since >= 0 else 0.0
-        price = self.rules.price_per_query if self.rules is not None else 0.0
-        gap = dynamics.utility_gap(self.ai_q, self.platform_q, price, self.scenario.choice)
+        price_cents = self.rules.price_per_query * self.policy.credit.value_cents if self.policy and self.rules else 0.0
+        choice = self.scenario.choice
+        gap = dynamics.utility_gap(self.ai_q, self.platform_q, price_cents, choice)
+        gap = max(min(gap, 50.0), -50.0)
         month = self.months[week]
         return WeekContext(
             week=week,
             month=month,
             new_month=week == 0 or month != self.months[week - 1],
             aware_weeks=float(since + 1),
-            odds=math.exp(-max(min(gap, 50.0), -50.0)),
+            odds=math.exp(-gap),
+            gap=gap,
+            platform_utility=choice.beta_quality * self.platform_q - choice.effort_platform,
         )
 
     def finish_week(self, week: int, tallies: Sequence[npt.NDArray[np.float64]]) -> None:
@@ -591,6 +631,7 @@ class RunResult:
     series: dict[str, npt.NDArray[np.float64]]
     initial_stock: float
     policy: Policy | None = None
+    people: dict[str, npt.NDArray[Any]] = field(default_factory=dict)  # per-person end-of-run arrays
 
 
 def run_simulations(
@@ -623,6 +664,7 @@ def run_simulations(
                     sim.finish_week(week, sim_tallies)
                 if on_week is not None:
                     on_week(week)
+            people = remote.people()
     else:
         sims = [Simulation(scenario, policy) for policy in policies]
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -636,7 +678,13 @@ def run_simulations(
                     sim.finish_week(week, [job.result() for job in sim_jobs])
                 if on_week is not None:
                     on_week(week)
+        people = [join_people([block.people() for block in sim.blocks]) for sim in sims]
     return [
-        RunResult(label, scenario, sim.series, sim.initial_stock, sim.policy)
-        for label, sim in zip(labels, sims, strict=True)
+        RunResult(label, scenario, sim.series, sim.initial_stock, sim.policy, group)
+        for label, sim, group in zip(labels, sims, people, strict=True)
     ]
+
+
+def join_people(blocks: Sequence[dict[str, npt.NDArray[Any]]]) -> dict[str, npt.NDArray[Any]]:
+    """Per-person arrays of blocks, in block order, as one set of arrays."""
+    return {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]} if blocks else {}

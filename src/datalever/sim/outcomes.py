@@ -10,12 +10,16 @@ Each party is judged on one headline measure over the horizon (with supporting m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from datalever.sim.engine import RunResult
+from datalever.economy import Policy
+from datalever.sim.engine import RunResult, run_simulations
+from datalever.sim.scenario import Scenario, with_overrides
 
 HEADLINE = {
     "operator": "net value (cents)",
@@ -155,3 +159,113 @@ def summarize(baseline: RunResult, policy: RunResult, *, policy_source: str) -> 
         "credit_value_cents": policy.policy.credit.value_cents if policy.policy is not None else 0,
         "scenario_parameters": policy.scenario.model_dump(mode="json"),
     }
+
+
+# -- The stable API for analyses (discover, forecast, sweeps): see /work/notes/SIM_API.md ---------------------
+
+HEADLINE_DELTAS = ("operator_cents", "platform_answers", "people_surplus_cents")
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """A baseline run (no policy) and a policy run of the same people, seed and world (common random numbers)."""
+
+    baseline: RunResult
+    policy: RunResult
+
+
+def run_pair(
+    scenario: Scenario,
+    policy: Policy,
+    seed: int | None = None,
+    agents: int | None = None,
+    weeks: int | None = None,
+    *,
+    threads: int = 1,
+) -> PairResult:
+    """Run the scenario without and with the policy (same seed); `seed/agents/weeks` override `[run]`.
+
+    One thread by default: analyses run many pairs side by side (Dask workers), one per core.
+    """
+    chosen = with_overrides(scenario, agents=agents, weeks=weeks, seed=seed)
+    baseline, with_policy = run_simulations(chosen, [None, policy], ["baseline", "policy"], threads=threads)
+    return PairResult(baseline, with_policy)
+
+
+def people_cents(result: RunResult) -> npt.NDArray[np.float64]:
+    """Each person's money-metric welfare over the run, in cents: expected consumer surplus (log-sum of channel
+    utilities divided by the price coefficient, utility per cent) plus earned credits at their published value."""
+    beta = result.scenario.choice.beta_price
+    value = result.policy.credit.value_cents if result.policy is not None else 0
+    people = result.people
+    return np.asarray(people["surplus_utils"] / beta + people["earned_credits"] * value, dtype=np.float64)
+
+
+def party_deltas(pair: PairResult) -> dict[str, float]:
+    """Policy minus baseline for each party, in absolute units (never a percent of a number near zero).
+
+    * operator_cents: cumulative net value over the horizon, cents (+ operator_cents_per_person_week);
+    * platform_answers: answers contributed over the horizon (+ per week, and the knowledge stock at the horizon);
+    * people_surplus_cents: expected consumer surplus per person and week, cents (+ the horizon total).
+    """
+    b, p = pair.baseline.series, pair.policy.series
+    run = pair.policy.scenario.run
+    person_weeks = float(run.agents * run.weeks)
+    operator = float(p["operator_net_cents"].sum() - b["operator_net_cents"].sum())
+    answers = float(p["answers"].sum() - b["answers"].sum())
+    people = float(people_cents(pair.policy).sum() - people_cents(pair.baseline).sum())
+    return {
+        "operator_cents": operator,
+        "operator_cents_per_person_week": operator / person_weeks,
+        "platform_answers": answers,
+        "platform_answers_per_week": answers / run.weeks,
+        "platform_stock": float(p["knowledge_stock"][-1] - b["knowledge_stock"][-1]),
+        "people_surplus_cents": people / person_weeks,
+        "people_surplus_cents_total": people,
+    }
+
+
+def is_positive_sum(deltas: Mapping[str, float], tolerance: float | Mapping[str, float] = 0.0) -> bool:
+    """True when no party's headline delta is below minus its tolerance (same units as the delta)."""
+    for key in HEADLINE_DELTAS:
+        allowed = tolerance if isinstance(tolerance, int | float) else tolerance.get(key, 0.0)
+        if deltas[key] < -abs(allowed):
+            return False
+    return True
+
+
+def welfare_by_group(pair: PairResult) -> list[dict[str, Any]]:
+    """Expected consumer surplus per person-week by group: contributor class, linked or not, and the decile of
+    the credit balance at the horizon under the policy (the same people in both runs)."""
+    base, pol = people_cents(pair.baseline), people_cents(pair.policy)
+    weeks = pair.policy.scenario.run.weeks
+    people = pair.policy.people
+    n = base.size
+    decile = np.empty(n, np.int64)
+    decile[np.argsort(people["balance"], kind="stable")] = np.arange(n) * 10 // max(n, 1)
+    groups: list[tuple[str, str, npt.NDArray[np.bool_]]] = [("everyone", "all", np.ones(n, np.bool_))]
+    for code, name in enumerate(("non-contributor", "occasional contributor", "superuser")):
+        groups.append(("contributor class", name, people["contributor_class"] == code))
+    groups.append(("linked account", "linked", people["linked"]))
+    groups.append(("linked account", "not linked", ~people["linked"]))
+    for d in range(10):
+        groups.append(("credit-balance decile", f"D{d + 1}", decile == d))
+    rows = []
+    for group, value, mask in groups:
+        count = int(mask.sum())
+        if not count:
+            continue
+        before = float(base[mask].sum()) / (count * weeks)
+        after = float(pol[mask].sum()) / (count * weeks)
+        rows.append(
+            {
+                "group": group,
+                "value": value,
+                "people": count,
+                "baseline_cents_per_week": before,
+                "policy_cents_per_week": after,
+                "change_cents_per_week": after - before,
+                "share_better_off": float(np.mean(pol[mask] >= base[mask])),
+            }
+        )
+    return rows

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from datalever.economy import Policy
-from datalever.sim.engine import WeekContext, block_sums, build_blocks
+from datalever.sim.engine import WeekContext, block_sums, build_blocks, join_people
 from datalever.sim.population import block_sizes
 from datalever.sim.scenario import Scenario
 
@@ -31,6 +31,9 @@ def _serve(conn: Connection, scenario: Scenario, policies: Sequence[Policy | Non
         groups = [build_blocks(scenario, policy, share) for policy in policies]
         conn.send(("ok", [block_sums(group) for group in groups]))
         while (contexts := conn.recv()) is not None:
+            if contexts == "people":
+                conn.send(("ok", [[b.people() for b in group] for group in groups]))
+                continue
             conn.send(("ok", [[b.step(ctx) for b in group] for group, ctx in zip(groups, contexts, strict=True)]))
     except Exception:  # pragma: no cover - reported to the parent, which raises it
         conn.send(("error", traceback.format_exc()))
@@ -54,6 +57,7 @@ class ProcessBlocks:
             child.close()
             self.connections.append(parent)
             self.processes.append(process)
+        self.shares = [list(range(w, blocks, workers)) for w in range(workers)]
         partial = [self._receive(conn) for conn in self.connections]
         self.sums = [(sum(p[v][0] for p in partial), sum(p[v][1] for p in partial)) for v in range(len(policies))]
 
@@ -70,6 +74,21 @@ class ProcessBlocks:
             conn.send(contexts)
         replies = [self._receive(conn) for conn in self.connections]
         return [[t for reply in replies for t in reply[v]] for v in range(len(contexts))]
+
+    def people(self) -> list[dict[str, npt.NDArray[Any]]]:
+        """Per-person end-of-run arrays of every variant, blocks in their original order."""
+        for conn in self.connections:
+            conn.send("people")
+        replies = [self._receive(conn) for conn in self.connections]
+        out = []
+        for v in range(len(replies[0]) if replies else 0):
+            by_block = {
+                i: arrays
+                for share, reply in zip(self.shares, replies, strict=True)
+                for i, arrays in zip(share, reply[v], strict=True)
+            }
+            out.append(join_people([by_block[i] for i in sorted(by_block)]))
+        return out
 
     def __enter__(self) -> ProcessBlocks:
         return self

@@ -170,8 +170,11 @@ class ChoiceSection(StrictModel):
     """The logit choice between asking the AI and going to the platform."""
 
     beta_quality: NonNegativeFloat = Field(4.0, description="Utility per unit of expected answer quality (assumption).")
-    beta_price: NonNegativeFloat = Field(
-        0.3, description="Disutility per credit of the price of one query (assumption)."
+    beta_price: PositiveFloat = Field(
+        0.3,
+        description="Price coefficient: disutility per cent of the price of one query (a credit's price is "
+        "converted at the policy's credit.value_cents); also converts utility to cents for consumer surplus "
+        "(assumption, range 0.05-1).",
     )
     effort_ai: NonNegativeFloat = Field(0.0, description="Effort (utility units) of asking the AI (assumption).")
     effort_platform: NonNegativeFloat = Field(
