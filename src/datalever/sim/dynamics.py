@@ -17,10 +17,12 @@ from datalever.sim.scenario import AISection, ChoiceSection, PlatformSection
 
 
 def not_found_share(stock_relative: float, platform: PlatformSection) -> float:
-    """Share of searches that find no existing answer: the steady-state share, rising as the stock shrinks."""
+    """Share of searches that find no existing answer: the chance of finding one is the steady-state chance
+    times (stock / initial stock) ^ elasticity, so a thinner stock of current answers is found less often."""
     if stock_relative <= 0:
         return 1.0
-    return min(1.0, platform.not_found_share * float(stock_relative ** (-platform.find_stock_elasticity)))
+    found = (1.0 - platform.not_found_share) * float(stock_relative**platform.find_stock_elasticity)
+    return 1.0 - min(found, 1.0)
 
 
 def duplicate_share(ai_share: float, platform: PlatformSection, ai: AISection) -> float:

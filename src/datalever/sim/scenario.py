@@ -115,11 +115,11 @@ class PlatformSection(StrictModel):
         "pre-AI steady state: about 1 in 100 (assumption, range 0.002-0.05).",
     )
     find_stock_elasticity: NonNegativeFloat = Field(
-        0.5,
+        0.25,
         le=5.0,
-        description="Elasticity of the not-found share to the knowledge stock: not_found = not_found_share * "
-        "(stock / initial stock) ^ -elasticity; halving the stock with 0.5 raises new questions by 41% "
-        "(assumption, range 0-1.5).",
+        description="Elasticity of the chance of finding an existing answer to the knowledge stock: find = (1 - "
+        "not_found_share) * (stock / initial stock) ^ elasticity, at most 1; with 0.25, halving the stock cuts "
+        "the find chance from 0.99 to 0.83 (assumption, range 0-1; 0 switches the effect off).",
     )
     duplicate_share: Probability = Field(
         0.1,
