@@ -136,13 +136,14 @@ class People:
     platform_reputation: npt.NDArray[np.float32] = field(init=False)  # reputation on the platform
     scores_answers: bool = field(init=False, default=False)  # only a policy with a stipend needs answer scores
     ai_answers_received: npt.NDArray[np.int32] = field(init=False)
-    surplus_utils: npt.NDArray[np.float64] = field(init=False)  # expected consumer surplus so far (log-sum)
+    surplus_utils: npt.NDArray[np.float64] = field(init=False)  # log-sum gains so far (see `people`)
     earned_credits: npt.NDArray[np.int64] = field(init=False)  # feedback and stipend credits received so far
     logsum_gain: npt.NDArray[np.float32] = field(init=False)  # this week's log(1 + exp(U_AI - U_platform))
     reputation: npt.NDArray[np.float64] = field(init=False)
     buckets: dict[int, npt.NDArray[np.int32]] = field(init=False)
     outstanding: int = field(init=False, default=0)
     rate_total: float = field(init=False, default=0.0)  # expected questions a week of the whole block
+    platform_utility_sum: float = field(init=False, default=0.0)  # sum over weeks of V(platform), float32 steps
     _month: int = field(init=False, default=0)  # calendar month of the week being stepped
 
     def __post_init__(self) -> None:
@@ -195,7 +196,7 @@ class People:
         klass = np.zeros(tr.size, np.int8)
         klass[tr.contributors] = np.where(tr.superuser, 2, 1)
         return {
-            "surplus_utils": self.surplus_utils,
+            "surplus_utils": self.surplus_utils + tr.rate.astype(np.float64) * self.platform_utility_sum,
             "earned_credits": self.earned_credits,
             "balance": self.balance.astype(np.int64),
             "contributor_class": klass,
@@ -323,7 +324,9 @@ class People:
         of credits were taken out of the gain by `charge`)."""
         tr = self.traits
         base = np.float32(ctx.platform_utility)
-        self.surplus_utils += tr.rate * base
+        # The platform's utility is the same for everyone this week: one number, multiplied by each person's
+        # question rate only when the per-person results are read (see `people`).
+        self.platform_utility_sum += float(base)
         week_total = self.rate_total * float(base)
         if aware:
             gain = self.logsum_gain[:aware]
