@@ -5,11 +5,11 @@ Import heavy modules inside the command functions so `datalever --help` stays fa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
-
-DEFAULT_DATA = Path("../shared/data/stackoverflow-monthly-questions/questions_by_month_and_tag.csv")
 
 
 def _fail(message: str) -> None:
@@ -17,6 +17,43 @@ def _fail(message: str) -> None:
 
     Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+def _check_counts(particles: int, seeds: int) -> None:
+    from datalever.economy import ConfigError
+
+    if not 50 <= particles <= 100_000:
+        raise ConfigError("--particles", [f"must be between 50 and 100000, got {particles}"])
+    if not 1 <= seeds <= 20:
+        raise ConfigError("--seeds", [f"must be between 1 and 20, got {seeds}"])
+
+
+class _abc_progress:
+    """A Rich progress line for SMC-ABC runs: seed, generation, tolerance, simulations so far."""
+
+    def __init__(self, console: Any) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        )
+        self.task = self.progress.add_task("SMC-ABC: preparing", total=None)
+        self.total = 0
+
+    def __enter__(self) -> Callable[[int, Any], None]:
+        self.progress.start()
+
+        def show(seed: int, generation: Any) -> None:
+            self.progress.update(
+                self.task,
+                description=f"SMC-ABC seed {seed}: tolerance {generation.tolerance:.2f} (target: the noise model), "
+                f"moves accepted {generation.acceptance:.0%}, {generation.simulations:,} simulations this seed",
+            )
+
+        return show
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
 
 
 def register(app: typer.Typer) -> None:
@@ -81,55 +118,158 @@ def register(app: typer.Typer) -> None:
         data: Path | None = typer.Option(
             None,
             "--data",
-            help=f"Stack Overflow questions_by_month_and_tag.csv [default: {DEFAULT_DATA} if present, else the "
-            "monthly totals shipped in the package].",
+            help="Stack Overflow questions_by_month_and_tag.csv [default: the copy shipped in the package].",
         ),
-        agents: int = typer.Option(20_000, "--agents", help="People simulated per evaluation (fewer: faster)."),
-        seed: int | None = typer.Option(None, "--seed", help="Random seed [default: from the scenario]."),
-        out: Path = typer.Option(Path("calibration-out"), "--out", help="Directory for calibration.json and plot."),
+        particles: int = typer.Option(1_000, "--particles", help="SMC-ABC particles per seed."),
+        seeds: int = typer.Option(3, "--seeds", help="Independent SMC-ABC runs (seeds 1..N), pooled."),
+        cutoff: str | None = typer.Option(None, "--cutoff", help="Last month used, YYYY-MM [default: all data]."),
+        out: Path = typer.Option(Path("calibration-out"), "--out", help="Directory for the posterior and scenario."),
     ) -> None:
-        """Fit the AI-substitution parameters so simulated questions track Stack Overflow's monthly counts."""
+        """Fit AI substitution to all 14 Stack Overflow tag series (SMC-ABC) and write a fitted scenario file."""
+        from rich.console import Console
+
+        from datalever.economy import ConfigError
+        from datalever.sim.calibrate import observed_table, parse_month, write_posterior
+        from datalever.sim.flow import require_stackoverflow_calendar
+        from datalever.sim.posterior import fit_posterior
+        from datalever.sim.scenario import load_scenario
+        from datalever.sim.sodata import CalibrationDataError
+
+        console = Console()
+        try:
+            chosen = load_scenario(scenario)
+            require_stackoverflow_calendar(chosen)
+            _check_counts(particles, seeds)
+            table = observed_table(data)
+            last = parse_month(cutoff, "--cutoff") if cutoff else table.last
+            table.column(last)
+        except (ConfigError, CalibrationDataError) as error:
+            _fail(str(error))
+            return
+        with _abc_progress(console) as show:
+            post = fit_posterior(
+                chosen,
+                table,
+                cutoff=last,
+                horizon=last,
+                particles=particles,
+                seeds=tuple(range(1, seeds + 1)),
+                on_generation=show,
+            )
+        facts, paths = write_posterior(post, out)
+        _print_posterior(console, facts)
+        console.print(f"wrote {', '.join(str(p) for p in paths)}", highlight=False)
+        console.print(f"run it: datalever simulate --scenario {paths[2]}", highlight=False)
+
+    @app.command()
+    def forecast(
+        scenario: str = typer.Option("stackoverflow-2022", "--scenario", help="Scenario to calibrate and forecast."),
+        until: str = typer.Option("2025-12", "--until", help="Last month forecast, YYYY-MM."),
+        data: Path | None = typer.Option(
+            None,
+            "--data",
+            help="Stack Overflow questions_by_month_and_tag.csv [default: the copy shipped in the package].",
+        ),
+        particles: int = typer.Option(1_000, "--particles", help="SMC-ABC particles per seed."),
+        seeds: int = typer.Option(3, "--seeds", help="Independent SMC-ABC runs (seeds 1..N), pooled."),
+        backtest_cutoffs: str = typer.Option(
+            "2021-11,2022-11,2023-02",
+            "--backtest",
+            help="Cut-off months of the backtest, comma-separated ('' for none).",
+        ),
+        out: Path = typer.Option(
+            Path("forecast-out"), "--out", help="Directory for forecast.csv, fan chart, backtest."
+        ),
+    ) -> None:
+        """Forecast questions per month for each tag and all tags, with intervals, and backtest against baselines."""
+        import json
+
+        import numpy as np
         from rich.console import Console
         from rich.table import Table
 
         from datalever.economy import ConfigError
-        from datalever.sim.calibrate import CalibrationDataError, calibrate_scenario, load_observed, write_calibration
-        from datalever.sim.scenario import load_scenario, with_overrides
+        from datalever.sim.calibrate import observed_table, parse_month, write_posterior
+        from datalever.sim.flow import require_stackoverflow_calendar
+        from datalever.sim.forecast import backtest, fan_chart, write_csv
+        from datalever.sim.forecast import forecast as make_forecast
+        from datalever.sim.posterior import fit_posterior
+        from datalever.sim.scenario import load_scenario
+        from datalever.sim.sodata import CalibrationDataError, month_number, month_text
 
         console = Console()
         try:
-            chosen = with_overrides(load_scenario(scenario), agents=agents, seed=seed)
-            source = data if data is not None else (DEFAULT_DATA if DEFAULT_DATA.exists() else None)
-            observed = load_observed(source)
+            chosen = load_scenario(scenario)
+            require_stackoverflow_calendar(chosen)
+            _check_counts(particles, seeds)
+            table = observed_table(data)
+            horizon = parse_month(until, "--until")
+            if horizon <= table.last:
+                raise CalibrationDataError(
+                    f"--until: {until} is not after the last observed month ({month_text(table.last)})"
+                )
+            if horizon > table.last + 120:
+                raise CalibrationDataError(f"--until: {until} is more than ten years after the data; not a forecast")
+            cutoffs = [parse_month(c.strip(), "--backtest") for c in backtest_cutoffs.split(",") if c.strip()]
+            for c in cutoffs:
+                if not month_number("2010-01") <= c < table.last:
+                    raise CalibrationDataError(f"--backtest: {month_text(c)} must be before the last month of the data")
         except (ConfigError, CalibrationDataError) as error:
             _fail(str(error))
             return
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
-            task = bar.add_task("fitting with scipy.optimize (Nelder-Mead)", total=None)
-
-            best = [float("inf")]
-
-            def show(evaluations: int, error: float) -> None:
-                best[0] = min(best[0], error)
-                bar.update(task, description=f"Nelder-Mead: {evaluations} simulations, best RMSE so far {best[0]:.4f}")
-
-            fit = calibrate_scenario(chosen, observed, on_evaluation=show)
-        paths = write_calibration(fit, out)
-        console.print(f"calibrated {chosen.name} on {source or 'the packaged monthly totals (CC BY-SA 4.0)'}")
-        table = Table()
-        table.add_column("parameter")
-        table.add_column("fitted", justify="right")
-        for name, value in fit.parameters.items():
-            table.add_row(name, f"{value:.4f}")
-        console.print(table)
+        seed_list = tuple(range(1, seeds + 1))
+        with _abc_progress(console) as show:
+            post = fit_posterior(
+                chosen,
+                table,
+                cutoff=table.last,
+                horizon=horizon,
+                particles=particles,
+                seeds=seed_list,
+                on_generation=show,
+            )
+            result = make_forecast(post, horizon, np.random.default_rng(2023))
+            scores = backtest(chosen, table, cutoffs, particles=particles, seeds=seed_list, on_generation=show)
+        facts, paths = write_posterior(post, out)
+        paths.append(write_csv(result, out / "forecast.csv"))
+        paths.append(fan_chart(result, table, out / "fan.png", history_from=month_number("2019-01")))
+        (out / "backtest.json").write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
+        paths.append(out / "backtest.json")
+        _print_posterior(console, facts)
+        k = result.tags.index("all")
+        q = result.quantiles[:, k, -1]
         console.print(
-            f"fit error (RMSE of monthly questions, as share of the pre-release mean): {fit.rmse:.4f}; "
-            f"observed drop {fit.observed_drop:+.1%}, simulated drop {fit.simulated_drop:+.1%}; "
-            f"{fit.evaluations} evaluations",
+            f"[bold]{month_text(horizon)}, all 14 tags[/]: median {q[2]:,.0f} questions "
+            f"(90% interval {q[0]:,.0f} to {q[4]:,.0f}); last observed {month_text(table.last)}: "
+            f"{table.counts[:, -1].sum():,.0f}",
             highlight=False,
         )
+        grid = Table(title="Backtest: mean absolute % error of the months after each cut-off (lower is better)")
+        for column in (
+            "cut-off",
+            "months",
+            "model: all",
+            "flat: all",
+            "trend: all",
+            "model: tags",
+            "flat: tags",
+            "trend: tags",
+            "90% coverage",
+        ):
+            grid.add_column(column, justify="right")
+        for row in scores:
+            m = row["mape_percent"]
+            grid.add_row(
+                row["cutoff"] + (" (prior)" if row["prior_only"] else ""),
+                str(len(row["months"])),
+                *(
+                    f"{m[name][part]:.1f}"
+                    for part in ("all", "tags_mean")
+                    for name in ("model", "flat level", "log-linear trend")
+                ),
+                f"{row['coverage_90']['tags']:.0%}",
+            )
+        console.print(grid)
         console.print(f"wrote {', '.join(str(p) for p in paths)}", highlight=False)
 
     @app.command()
@@ -206,3 +346,35 @@ def register(app: typer.Typer) -> None:
         console.print(table)
         share = sum(row["positive_sum"] for row in rows) / len(rows)
         console.print(f"positive-sum in {share:.0%} of the {len(rows)} runs; wrote {', '.join(map(str, paths))}")
+
+
+def _print_posterior(console: Any, facts: dict[str, Any]) -> None:
+    """Posterior summary: median and 90% interval of the shared parameters and each tag's long-run AI share."""
+    from rich.table import Table
+
+    def q(values: list[float], fmt: str = "{:.3g}") -> str:
+        return f"{fmt.format(values[1])} ({fmt.format(values[0])} to {fmt.format(values[2])})"
+
+    table = Table(title=f"Posterior to {facts['cutoff']}: median (90% interval); {facts['simulations']:,} simulations")
+    table.add_column("quantity")
+    table.add_column("posterior", justify="right")
+    table.add_row("adoption scale, weeks", q(facts["adoption_weeks"]))
+    table.add_row("adoption shape (1 = exponential)", q(facts["adoption_shape"]))
+    table.add_row("ABM ai_affinity_mean (mixture-matched)", q(facts["scenario_ai_affinity_mean"]))
+    table.add_row("ABM ai_affinity_sd (mixture-matched)", q(facts["scenario_ai_affinity_sd"]))
+    table.add_row("long-run AI share, all tags", q(facts["long_run_ai_share_all"], "{:.0%}"))
+    for month, values in facts["ai_share_all"].items():
+        table.add_row(f"AI share of questions, {month}", q(values, "{:.0%}"))
+    for tag, values in facts["tags"].items():
+        table.add_row(
+            f"  {tag}: long-run AI share; trend/yr",
+            q(values["long_run_ai_share"], "{:.0%}") + f"; {values['trend_per_year']:+.0%}",
+        )
+    console.print(table)
+    for seed in facts["seeds"]:
+        console.print(
+            f"seed {seed['seed']}: {seed['simulations']:,} simulations, {seed['generations']} generations, "
+            f"{seed['stopped']}; adoption weeks {q(seed['adoption_weeks'])}, long-run share "
+            f"{q(seed['long_run_ai_share_all'], '{:.0%}')}",
+            highlight=False,
+        )

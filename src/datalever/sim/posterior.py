@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -280,14 +279,14 @@ def write_scenario(post: Posterior, path: Path) -> Path:
     fitted = fitted_scenario(post)
     facts = summary(post)
     lines = [
-        f"# Fitted by `datalever calibrate` on {date.today().isoformat()}: SMC-ABC on 14 Stack Overflow tag",
+        "# Fitted by `datalever calibrate`: SMC-ABC on 14 Stack Overflow tag",
         f"# series to {facts['cutoff']} ({facts['simulations']:,} simulations, seeds {post.seeds}).",
         "# Posterior medians below; 90% intervals (5%, 50%, 95%):",
         f"#   choice.adoption_weeks      {_fmt(facts['adoption_weeks'])}",
         f"#   choice.adoption_shape      {_fmt(facts['adoption_shape'])}",
         f"#   choice.ai_affinity_mean    {_fmt(facts['scenario_ai_affinity_mean'])}",
         f"#   people.ai_affinity_sd      {_fmt(facts['scenario_ai_affinity_sd'])}",
-        f"#   long-run AI share (all)    {_fmt(facts['long_run_ai_share_all'])}  <- not pinned down by the data",
+        f"#   long-run AI share (all)    {_fmt(facts['long_run_ai_share_all'])}  <- given the Weibull adoption form",
         "# The per-tag posterior is in posterior.json beside this file.",
         "",
     ]
