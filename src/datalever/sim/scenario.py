@@ -64,6 +64,18 @@ class PeopleSection(StrictModel):
     occasional_contribution_rate: Probability = Field(
         0.02, description="Contributions per platform visit of an occasional contributor."
     )
+    superuser_browse_answers_per_week: NonNegativeFloat = Field(
+        2.0,
+        le=1_000.0,
+        description="Answers a superuser writes a week while browsing to answer (not while asking), at the "
+        "platform's initial activity (assumption, range 0.5-5; answerers on Q&A sites mostly browse open "
+        "questions, Mamykina et al., CHI 2011).",
+    )
+    occasional_browse_answers_per_week: NonNegativeFloat = Field(
+        0.05,
+        le=1_000.0,
+        description="Answers an occasional contributor writes a week while browsing (assumption, range 0-0.2).",
+    )
     superuser_initial_reputation: NonNegativeFloat = Field(
         10_000.0, description="Platform reputation of a superuser at the start (assumption)."
     )
@@ -97,18 +109,57 @@ class PeopleSection(StrictModel):
 class PlatformSection(StrictModel):
     """The knowledge platform (the commons)."""
 
+    not_found_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.01,
+        description="Share of platform searches that find no existing answer (and become a new question) at the "
+        "pre-AI steady state: about 1 in 100 (assumption, range 0.002-0.05).",
+    )
+    find_stock_elasticity: NonNegativeFloat = Field(
+        0.25,
+        le=5.0,
+        description="Elasticity of the chance of finding an existing answer to the knowledge stock: find = (1 - "
+        "not_found_share) * (stock / initial stock) ^ elasticity, at most 1; with 0.25, halving the stock cuts "
+        "the find chance from 0.99 to 0.83 (assumption, range 0-1; 0 switches the effect off).",
+    )
+    duplicate_share: Probability = Field(
+        0.1,
+        description="Share of newly posted questions that duplicate an existing answer at the steady state; they "
+        "are closed with a link, add no knowledge and cost answerers effort (assumption, range 0.02-0.25; 2.2% "
+        "of questions in the Bicycles Meta dump are closed as duplicates).",
+    )
+    duplicate_handling_answers: NonNegativeFloat = Field(
+        0.5,
+        le=10.0,
+        description="Answerer effort to flag and close one duplicate, in answers (assumption, range 0.1-2).",
+    )
+    time_to_answer_hours: PositiveFloat = Field(
+        0.2,
+        description="Median time to a first answer at the steady state (Mamykina et al., CHI 2011: 11 minutes "
+        "on Stack Overflow); it grows as answers per new question fall.",
+    )
+    answer_patience_hours: PositiveFloat = Field(
+        24.0,
+        description="Wait at which a posted question's answer has lost 1 - 1/e of its value to the asker "
+        "(assumption, range 2-72).",
+    )
+    trend_per_year: Annotated[float, Field(gt=-1.0, le=1.0)] = Field(
+        -0.08,
+        description="Pre-existing yearly trend of platform activity (questions brought and answers written), "
+        "independent of the AI: -8%/year is the log-linear fit of Stack Overflow's 14-tag monthly questions "
+        "2017-01 to 2022-10 (range -0.15, the 2021-01 to 2022-10 fit, to 0).",
+    )
+    browse_activity_elasticity: NonNegativeFloat = Field(
+        0.5,
+        le=5.0,
+        description="Elasticity of browsing answerers' answers to the platform's new questions (relative to the "
+        "steady state, capped at twice): fewer questions, less to answer and less reason to visit (assumption, "
+        "range 0-1.5).",
+    )
+
     depreciation_per_week: Probability = Field(
         0.002,
         description="Share of the knowledge stock that goes stale each week (~10%/year; assumption in line with "
         "studies of obsolete Stack Overflow answers, Zhang et al., TSE 2019).",
-    )
-    find_probability_max: Probability = Field(
-        0.995, description="Chance a visitor finds an existing answer when the stock is very large (assumption)."
-    )
-    find_half_stock_per_agent: PositiveFloat = Field(
-        0.015,
-        description="Stock (answered questions per simulated person) at which the find chance is half its max; "
-        "with the defaults about 1 in 100 searches ends in a new question (assumption).",
     )
     quality_found: Probability = Field(0.9, description="Quality of an existing answer found by search (assumption).")
     quality_posted: Probability = Field(
@@ -148,18 +199,52 @@ class AISection(StrictModel):
         description="Training knowledge, relative to the platform's initial stock, at which quality is half its "
         "ceiling (saturating returns to data; Kaplan et al. 2020 scaling laws motivate the shape).",
     )
-    exogenous_growth_per_year: NonNegativeFloat = Field(
-        0.15, description="Yearly growth of the knowledge an assistant extracts from the same data (assumption)."
+    exogenous_growth_per_year: Annotated[float, Field(ge=-0.5, le=5.0)] = Field(
+        0.15,
+        description="Mean yearly growth of AI capability: of the knowledge an assistant extracts from the same "
+        "data (assumption, range 0-0.5).",
+    )
+    capability_growth_sd_per_year: NonNegativeFloat = Field(
+        0.1,
+        le=2.0,
+        description="Uncertainty of the capability trajectory: sd of the log capability after one year (a "
+        "random walk drawn from the seed, the same in the baseline and policy runs; assumption, range 0-0.3).",
+    )
+    duplicate_absorption: NonNegativeFloat = Field(
+        0.5,
+        le=10.0,
+        description="How strongly the AI takes duplicate-type questions: the duplicate share of posted "
+        "questions is duplicate_share * (1 - AI share) ^ absorption (0: duplicates fall with all questions; the "
+        "essay's positive-sum case needs it high; del Rio-Chanona et al. 2023 found post-ChatGPT Stack Overflow "
+        "posts scored as before, so assumed low, range 0-3).",
     )
     retrain_every_weeks: int = Field(26, ge=1, description="Weeks between retrainings (assumption: twice a year).")
     training_lag_weeks: int = Field(
         26, ge=0, description="Age of the training snapshot at release (knowledge cut-off lag; assumption)."
     )
     compute_cost_cents_per_query: NonNegativeFloat = Field(
-        0.36, description="Operator's compute cost per query (SemiAnalysis estimate for ChatGPT, 2023: ~$0.0036)."
+        0.36,
+        description="Operator's compute cost per query on compute_cost_reference_date (SemiAnalysis, 2023-02-09: "
+        "ChatGPT ~$694,444 a day, ~0.36 cents a query; range 0.05-1).",
+    )
+    compute_cost_reference_date: date = Field(
+        date(2023, 2, 9), description="Date of compute_cost_cents_per_query and revenue_cents_per_query."
+    )
+    compute_cost_change_per_year: PositiveFloat = Field(
+        0.5,
+        le=2.0,
+        description="Factor by which the compute cost per query changes each year: published API prices at "
+        "constant capability fell ~10x a year (a16z, 2024-11-12), but queries move to newer, larger models; "
+        "assumed 0.5 (range 0.1-1.0; see docs/simulator.md for the price history).",
     )
     revenue_cents_per_query: NonNegativeFloat = Field(
-        0.2, description="Operator's revenue per free-tier query (ads/conversions; assumption)."
+        0.5,
+        description="Operator's revenue per query served on the reference date: ChatGPT Plus revenue (~$1.9B a "
+        "year, FutureSearch, 2024-06) over ~0.5-1B prompts a day (OpenAI, 2024-12) is ~0.5-1 cent; a marginal "
+        "free-tier query earns less (assumed 0.5, range 0-1.5).",
+    )
+    revenue_change_per_year: PositiveFloat = Field(
+        1.0, le=2.0, description="Factor by which revenue per query changes each year (assumption, range 0.7-1.3)."
     )
     feedback_value_cents: NonNegativeFloat = Field(
         2.0, description="Value to the operator of one accepted piece of feedback (cost of a bought label; assumption)."
@@ -170,8 +255,11 @@ class ChoiceSection(StrictModel):
     """The logit choice between asking the AI and going to the platform."""
 
     beta_quality: NonNegativeFloat = Field(4.0, description="Utility per unit of expected answer quality (assumption).")
-    beta_price: NonNegativeFloat = Field(
-        0.3, description="Disutility per credit of the price of one query (assumption)."
+    beta_price: PositiveFloat = Field(
+        0.3,
+        description="Price coefficient: disutility per cent of the price of one query (a credit's price is "
+        "converted at the policy's credit.value_cents); also converts utility to cents for consumer surplus "
+        "(assumption, range 0.05-1).",
     )
     effort_ai: NonNegativeFloat = Field(0.0, description="Effort (utility units) of asking the AI (assumption).")
     effort_platform: NonNegativeFloat = Field(
