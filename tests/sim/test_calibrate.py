@@ -126,6 +126,7 @@ def test_calibrate_writes_a_scenario_that_simulate_runs(tmp_path: Path) -> None:
 def test_forecast_command(tmp_path: Path) -> None:
     out = tmp_path / "fc"
     args = ["forecast", "--until", "2023-12", "--particles", "100", "--seeds", "1", "--backtest", "2023-02"]
+    args += ["--capability-paths", "2"]
     result = runner.invoke(app, [*args, "--out", str(out)])
     assert result.exit_code == 0, result.output
     with (out / "forecast.csv").open() as handle:

@@ -177,6 +177,9 @@ def register(app: typer.Typer) -> None:
             "--backtest",
             help="Cut-off months of the backtest, comma-separated ('' for none).",
         ),
+        capability_paths: int = typer.Option(
+            16, "--capability-paths", help="AI capability trajectories drawn (ABM runs with different seeds)."
+        ),
         out: Path = typer.Option(
             Path("forecast-out"), "--out", help="Directory for forecast.csv, fan chart, backtest."
         ),
@@ -202,6 +205,8 @@ def register(app: typer.Typer) -> None:
             chosen = load_scenario(scenario)
             require_stackoverflow_calendar(chosen)
             _check_counts(particles, seeds)
+            if not 1 <= capability_paths <= 256:
+                raise CalibrationDataError(f"--capability-paths: must be between 1 and 256, got {capability_paths}")
             table = observed_table(data)
             horizon = parse_month(until, "--until")
             if horizon <= table.last:
@@ -228,8 +233,16 @@ def register(app: typer.Typer) -> None:
                 seeds=seed_list,
                 on_generation=show,
             )
-            result = make_forecast(post, horizon, np.random.default_rng(2023))
-            scores = backtest(chosen, table, cutoffs, particles=particles, seeds=seed_list, on_generation=show)
+            result = make_forecast(post, horizon, np.random.default_rng(2023), capability_paths=capability_paths)
+            scores = backtest(
+                chosen,
+                table,
+                cutoffs,
+                particles=particles,
+                seeds=seed_list,
+                capability_paths=capability_paths,
+                on_generation=show,
+            )
         facts, paths = write_posterior(post, out)
         paths.append(write_csv(result, out / "forecast.csv"))
         paths.append(fan_chart(result, table, out / "fan.png", history_from=month_number("2019-01")))

@@ -90,6 +90,7 @@ class Baselines:
     sigma: F64  # residual sd of log monthly counts around trend and season (the observation noise)
     season: F64  # log factor by calendar month
     error_inflation: float  # sqrt((1 + rho) / (1 - rho)) for the pooled lag-1 autocorrelation of residuals
+    total_slope: float  # log change per month of the all-tag total over the same window (the ABM's one trend)
 
     def log_expected(self, months: npt.NDArray[np.int64], level: F64, slope: F64) -> F64:
         """log questions in each month (draws x tags x months) for given levels and slopes (draws x tags)."""
@@ -155,6 +156,7 @@ def fit_baselines(table: TagTable, end: int, season: F64) -> Baselines:
         np.array(sigmas[:-1]),
         season,
         float(np.sqrt((1 + max(pooled, 0.0)) / (1 - min(max(pooled, 0.0), 0.9)))),
+        slopes[-1],
     )
 
 
@@ -183,25 +185,40 @@ class GapPath:
         return np.asarray(aware[:, None, :] * taken, dtype=np.float64)
 
 
-def gap_path(scenario: Scenario, months: npt.NDArray[np.int64], agents: int = 3_000) -> GapPath:
+def gap_path(
+    scenario: Scenario, months: npt.NDArray[np.int64], *, seed: int | None = None, agents: int = 3_000
+) -> GapPath:
     """Read the common utility gap of every week from one ABM baseline run of the scenario (the adapter).
 
-    The choice in week w uses this week's AI quality and last week's platform quality; the affinity mean is
-    left out (the calibration varies it). Weeks count from `run.start`; a week belongs to the month of its midpoint.
+    The choice in week w uses this week's AI quality and last week's platform quality (`dynamics.utility_gap`
+    with no price, as in the no-policy world observed in 2022-23); the affinity mean is left out (the fit varies
+    it). With `seed` None the capability trajectory is its mean (no random shock): the path the fit uses;
+    a seed draws one trajectory, for forecasts. Weeks count from `run.start`; a week belongs to the month of
+    its midpoint.
     """
+    from datalever.economy.config import validate_mapping
+    from datalever.sim import dynamics
     from datalever.sim.engine import run_simulations
-    from datalever.sim.scenario import with_overrides
 
     start = scenario.run.start
     last = int(months.max())
     end = date(last // 12 + (1 if last % 12 == 11 else 0), (last % 12 + 1) % 12 + 1, 1)
     weeks = max((end - start).days // 7 + 1, scenario.run.ai_launch_week + 1)
-    run = with_overrides(scenario, agents=agents, weeks=weeks)
+    data = scenario.model_dump()
+    data["run"].update(agents=agents, weeks=weeks, seed=scenario.run.seed if seed is None else seed)
+    if seed is None:
+        data["ai"]["capability_growth_sd_per_year"] = 0.0
+    run = validate_mapping(data, Scenario, "calibration")
     (result,) = run_simulations(run, [None], ["baseline"], threads=1, processes=False)
     choice = scenario.choice
     ai_q = result.series["ai_quality"]
     platform_q = np.r_[result.series["platform_quality"][0], result.series["platform_quality"][:-1]]
-    gap = choice.beta_quality * (ai_q - platform_q) - choice.effort_ai + choice.effort_platform
+    gap = np.array(
+        [
+            dynamics.utility_gap(a, p, 0.0, choice) - choice.ai_affinity_mean
+            for a, p in zip(ai_q, platform_q, strict=True)
+        ]
+    )
     by_month: dict[int, list[int]] = {}
     for week in range(weeks):
         mid = start + timedelta(days=7 * week + 3)

@@ -1,6 +1,7 @@
 """Forecasts of Stack Overflow questions per tag and month from the posterior, with intervals and a backtest.
 
-A forecast draw takes one posterior particle (adoption curve and per-tag AI affinity), one draw of every tag's
+A forecast draw takes one posterior particle (adoption curve and per-tag AI affinity), one of 16 AI capability
+trajectories (the scenario's random walk, read from ABM runs with different seeds), one draw of every tag's
 trend from its uncertainty (a platform-wide part shared by all tags and each tag's own part), and log-normal
 monthly noise with the tag's residual sd; `tag=all` is the sum of the tags within each draw. The backtest refits
 on data up to a cut-off month and scores the months after it against two naive forecasts: the flat level (mean of
@@ -28,14 +29,25 @@ F64 = npt.NDArray[np.float64]
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
-def predictive(post: Posterior, months: npt.NDArray[np.int64], rng: np.random.Generator) -> F64:
-    """Simulated questions (draws x tags x months): one draw per posterior particle."""
+def predictive(
+    post: Posterior, months: npt.NDArray[np.int64], rng: np.random.Generator, *, capability_paths: int = 16
+) -> F64:
+    """Simulated questions (draws x tags x months): one draw per posterior particle.
+
+    AI capability follows the scenario's uncertain trajectory: `capability_paths` ABM runs with different seeds
+    give as many utility-gap paths, and particle i uses path i mod that number.
+    """
+    from datalever.sim.flow import gap_path
+
     n = post.theta.shape[0]
     level, slope = post.baselines.draw(n, rng)
     log_y = post.baselines.log_expected(months, level, slope)
     after = months >= first_ai_month()
     if after.any():
-        share = post.share()
+        share = np.empty((n, len(post.tags), post.path.months.size))
+        for i in range(capability_paths):
+            path = gap_path(post.scenario, post.path.months, seed=1_000 + i)
+            share[i::capability_paths] = post.share(post.theta[i::capability_paths], path)
         columns = months[after] - int(post.path.months[0])
         log_y[:, :, after] += np.log1p(-np.minimum(share[:, :, columns], 1.0 - 1e-9))
     log_y += post.baselines.sigma[None, :, None] * rng.standard_normal(log_y.shape)
@@ -51,9 +63,9 @@ class Forecast:
     quantiles: F64  # len(QUANTILES) x (tags + 1) x months
 
 
-def forecast(post: Posterior, until: int, rng: np.random.Generator) -> Forecast:
+def forecast(post: Posterior, until: int, rng: np.random.Generator, *, capability_paths: int = 16) -> Forecast:
     months = np.arange(post.cutoff + 1, until + 1, dtype=np.int64)
-    draws = predictive(post, months, rng)
+    draws = predictive(post, months, rng, capability_paths=capability_paths)
     with_all = np.concatenate([draws, draws.sum(axis=1, keepdims=True)], axis=1)
     return Forecast(months, (*post.tags, "all"), np.quantile(with_all, QUANTILES, axis=0))
 
@@ -144,6 +156,7 @@ def backtest(
     *,
     particles: int,
     seeds: tuple[int, ...],
+    capability_paths: int = 16,
     on_generation: Callable[[int, Generation], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Fit to each cut-off, forecast to the last observed month, score against the flat and trend baselines."""
@@ -158,7 +171,7 @@ def backtest(
             seeds=seeds,
             on_generation=on_generation,
         )
-        result = forecast(post, table.last, np.random.default_rng(seeds[0] + 1000))
+        result = forecast(post, table.last, np.random.default_rng(seeds[0] + 1000), capability_paths=capability_paths)
         columns = result.months - table.first
         actual = np.concatenate([table.counts[:, columns], table.counts[:, columns].sum(axis=0, keepdims=True)])
         horizon = columns.size

@@ -92,10 +92,10 @@ class Posterior:
     def prior_only(self) -> bool:
         return self.cutoff < first_ai_month()
 
-    def share(self, theta: F64 | None = None) -> F64:
-        """AI share per particle, tag and month of the path."""
+    def share(self, theta: F64 | None = None, path: GapPath | None = None) -> F64:
+        """AI share per particle, tag and month of the path (the fit's mean capability path by default)."""
         t = self.theta if theta is None else theta
-        return self.path.share(np.exp(t[:, 0]), np.exp(t[:, 1]), t[:, 2:], self.affinity_sd)
+        return (path or self.path).share(np.exp(t[:, 0]), np.exp(t[:, 1]), t[:, 2:], self.affinity_sd)
 
     def long_run_share(self) -> F64:
         """Share each tag's questions the AI takes once everyone considers it (at the horizon's gap)."""
@@ -269,6 +269,8 @@ def fitted_scenario(post: Posterior) -> Scenario:
     data["choice"]["adoption_weeks"] = round(float(np.median(post.adoption_weeks)), 2)
     data["choice"]["adoption_shape"] = round(float(np.median(post.adoption_shape)), 3)
     data["people"]["ai_affinity_sd"] = round(float(np.median(spread)), 4)
+    # The ABM has one platform: its pre-existing trend is the all-tag total's over the calibration window.
+    data["platform"]["trend_per_year"] = round(float(np.expm1(12 * post.baselines.total_slope)), 4)
     return validate_mapping(data, Scenario, "calibration")
 
 
@@ -286,6 +288,8 @@ def write_scenario(post: Posterior, path: Path) -> Path:
         f"#   choice.adoption_shape      {_fmt(facts['adoption_shape'])}",
         f"#   choice.ai_affinity_mean    {_fmt(facts['scenario_ai_affinity_mean'])}",
         f"#   people.ai_affinity_sd      {_fmt(facts['scenario_ai_affinity_sd'])}",
+        f"#   platform.trend_per_year    {np.expm1(12 * post.baselines.total_slope):.4f} (all-tag total, "
+        f"{month_text(post.baselines.end - 23)} to {month_text(post.baselines.end)})",
         f"#   long-run AI share (all)    {_fmt(facts['long_run_ai_share_all'])}  <- given the Weibull adoption form",
         "# The per-tag posterior is in posterior.json beside this file.",
         "",
