@@ -257,31 +257,19 @@ def register(app: typer.Typer) -> None:
             f"{table.counts[:, -1].sum():,.0f}",
             highlight=False,
         )
-        grid = Table(title="Backtest: mean absolute % error of the months after each cut-off (lower is better)")
-        for column in (
-            "cut-off",
-            "months",
-            "model: all",
-            "flat: all",
-            "trend: all",
-            "model: tags",
-            "flat: tags",
-            "trend: tags",
-            "90% coverage",
-        ):
+        grid = Table(title="Backtest: mean absolute % error over the months after each cut-off (lower is better)")
+        for column in ("cut-off", "months", "series", "model", "flat level", "log-linear trend", "90% coverage"):
             grid.add_column(column, justify="right")
         for row in scores:
             m = row["mape_percent"]
-            grid.add_row(
-                row["cutoff"] + (" (prior)" if row["prior_only"] else ""),
-                str(len(row["months"])),
-                *(
-                    f"{m[name][part]:.1f}"
-                    for part in ("all", "tags_mean")
-                    for name in ("model", "flat level", "log-linear trend")
-                ),
-                f"{row['coverage_90']['tags']:.0%}",
-            )
+            for part, label in (("all", "all tags"), ("tags_mean", "each tag (mean)")):
+                grid.add_row(
+                    row["cutoff"] + (" (prior)" if row["prior_only"] and part == "all" else ""),
+                    str(len(row["months"])) if part == "all" else "",
+                    label,
+                    *(f"{m[name][part]:.1f}" for name in ("model", "flat level", "log-linear trend")),
+                    f"{row['coverage_90']['all' if part == 'all' else 'tags']:.0%}",
+                )
         console.print(grid)
         console.print(f"wrote {', '.join(str(p) for p in paths)}", highlight=False)
 
@@ -294,9 +282,12 @@ def register(app: typer.Typer) -> None:
         param: list[str] = typer.Option(
             [],
             "--param",
-            help="[scenario:|policy:]section.key=low:high, repeatable [default: four key assumptions].",
+            help="[scenario:|policy:]section.key=low:high, repeatable [default: five key assumptions].",
         ),
-        samples: int = typer.Option(8, "--samples", help="Sobol base samples N (a power of 2); runs = N x (k + 2)."),
+        samples: int = typer.Option(64, "--samples", help="Sobol base samples N (a power of 2); runs = N x (k + 2)."),
+        max_samples: int = typer.Option(
+            512, "--max-samples", help="Double N up to this until every material index exceeds its interval."
+        ),
         agents: int = typer.Option(5_000, "--agents", help="People per run."),
         weeks: int = typer.Option(156, "--weeks", help="Weeks per run."),
         seed: int | None = typer.Option(None, "--seed", help="Seed of every run and of the Sobol sample."),
@@ -328,35 +319,72 @@ def register(app: typer.Typer) -> None:
             rules = load_policy(policy)
             if samples < 2 or samples & (samples - 1):
                 raise ConfigError("--samples", [f"must be a power of 2 (at least 2), got {samples}"])
+            if max_samples < samples:
+                raise ConfigError("--max-samples", [f"must be at least --samples ({samples}), got {max_samples}"])
             parameters = [parse_parameter(spec, chosen, rules) for spec in (param or DEFAULT_PARAMETERS)]
         except ConfigError as error:
             _fail(str(error))
             return
-        points = sample_points(parameters, samples, chosen.run.seed)
+        from functools import partial
+
+        from datalever.sim.cluster import ClusterError
+        from datalever.sim.sweep import ci_check
+
         where = scheduler or f"a LocalCluster ({workers or 'default'} workers)"
-        console.print(f"{len(points)} runs of {chosen.run.agents:,} people x {chosen.run.weeks} weeks on {where}")
-        with Progress(console=console) as progress:
-            task = progress.add_task("sweeping", total=len(points))
-            rows = run_sweep(
-                chosen,
-                rules,
-                points,
-                scheduler=scheduler,
-                workers=workers,
-                on_done=lambda done: progress.update(task, completed=done),
+        while True:
+            points = sample_points(parameters, samples, chosen.run.seed)
+            console.print(
+                f"N = {samples}: {len(points)} runs (baseline and policy) of {chosen.run.agents:,} people x "
+                f"{chosen.run.weeks} weeks on {where}"
             )
-        indices = analyze(parameters, rows, chosen.run.seed)
+            try:
+                with Progress(console=console) as progress:
+                    task = progress.add_task("sweeping", total=len(points))
+                    rows = run_sweep(
+                        chosen,
+                        rules,
+                        points,
+                        scheduler=scheduler,
+                        workers=workers,
+                        on_done=partial(progress.update, task),
+                    )
+            except ClusterError as error:
+                _fail(str(error))
+                return
+            indices = analyze(parameters, rows, chosen.run.seed)
+            checks = ci_check(parameters, indices)
+            wide = [c for c in checks if not c["narrower"]]
+            if not wide or samples * 2 > max_samples:
+                break
+            console.print(
+                f"{len(wide)} of {len(checks)} material indices have a 95% interval wider than the index: "
+                f"doubling N to {samples * 2} (--max-samples {max_samples})"
+            )
+            samples *= 2
         paths = write_sweep(parameters, rows, indices, out)
-        table = Table(title="Total-order Sobol index (share of each outcome's variance)")
+        labels = {"operator_cents": "operator", "platform_answers": "platform", "people_surplus_cents": "people"}
+        table = Table(
+            title="Sobol indices of each party's gain (absolute delta): S1 / ST, each +- its 95% half-interval"
+        )
         table.add_column("parameter")
-        for party in ("operator", "platform", "people"):
-            table.add_column(party, justify="right")
+        for label in labels.values():
+            table.add_column(label, justify="right")
         for p in parameters:
             table.add_row(
                 p.name,
-                *(f"{indices[f'{party}_change'][p.name]['ST']:.2f}" for party in ("operator", "platform", "people")),
+                *(
+                    f"{indices[d][p.name]['S1']:.2f}+-{indices[d][p.name]['S1_conf']:.2f} / "
+                    f"{indices[d][p.name]['ST']:.2f}+-{indices[d][p.name]['ST_conf']:.2f}"
+                    for d in labels
+                ),
             )
         console.print(table)
+        verdict = "yes" if not wide else f"NO ({len(wide)} wider; raise --max-samples)"
+        console.print(
+            f"intervals narrower than every material index (>= 0.05): {verdict}; checked {len(checks)} indices "
+            f"at N = {samples}",
+            highlight=False,
+        )
         share = sum(row["positive_sum"] for row in rows) / len(rows)
         console.print(f"positive-sum in {share:.0%} of the {len(rows)} runs; wrote {', '.join(map(str, paths))}")
 
