@@ -346,7 +346,7 @@ def register(app: typer.Typer) -> None:
                         points,
                         scheduler=scheduler,
                         workers=workers,
-                        on_done=partial(progress.update, task),
+                        on_done=partial(_advance, progress, task),
                     )
             except ClusterError as error:
                 _fail(str(error))
@@ -387,6 +387,10 @@ def register(app: typer.Typer) -> None:
         )
         share = sum(row["positive_sum"] for row in rows) / len(rows)
         console.print(f"positive-sum in {share:.0%} of the {len(rows)} runs; wrote {', '.join(map(str, paths))}")
+
+
+def _advance(progress: Any, task: Any, done: int) -> None:
+    progress.update(task, completed=done)
 
 
 def _print_posterior(console: Any, facts: dict[str, Any]) -> None:
