@@ -121,16 +121,9 @@ def test_report_leads_with_the_given_conditions_and_forecast(tmp_path: Path) -> 
     assert "One seed only" in html
 
 
-def test_calibrate_command(tmp_path: Path) -> None:
+def test_calibrate_command_refuses_missing_data(tmp_path: Path) -> None:
     out = tmp_path / "cal"
-    result = runner.invoke(app, ["calibrate", "--agents", "3000", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    fit = json.loads((out / "calibration.json").read_text())
-    assert set(fit["parameters"]) == {"ai_affinity_mean", "adoption_weeks"}
-    assert fit["rmse"] < 0.1
-    assert (out / "calibration.png").stat().st_size > 0
-    assert "fit error" in result.output
-
     missing = runner.invoke(app, ["calibrate", "--data", str(tmp_path / "none.csv"), "--out", str(out)])
     assert missing.exit_code == 2
     assert "observed data not found" in missing.output
+    assert not out.exists()

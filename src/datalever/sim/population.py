@@ -59,7 +59,12 @@ def draw_traits(size: int, scenario: Scenario, rng: np.random.Generator) -> Trai
     # Adoption delays are exponential and independent of every other trait, so they can be drawn already
     # sorted (Renyi's representation of exponential order statistics) instead of sorting the people.
     spacings = rng.standard_exponential(size) / np.arange(size, 0, -1)
-    adoption = (np.cumsum(spacings) * scenario.choice.adoption_weeks).astype(np.float32)
+    # A Weibull delay is a monotone transform of an exponential one, so the order (and the sorting) is kept.
+    exponential = np.cumsum(spacings)
+    shape = scenario.choice.adoption_shape
+    adoption = (
+        (exponential if shape == 1.0 else exponential ** (1.0 / shape)) * scenario.choice.adoption_weeks
+    ).astype(np.float32)
     role = rng.random(size)
     superuser = role < people.superuser_share
     occasional = (role >= people.superuser_share) & (role < people.superuser_share + people.occasional_share)

@@ -313,7 +313,15 @@ class ChoiceSection(StrictModel):
     adoption_weeks: PositiveFloat = Field(
         36.0,
         le=1_000.0,
-        description="Mean weeks until a person considers the AI at all; fitted on Stack Overflow 2022-23 by calibrate.",
+        description="Scale (weeks) of the delay until a person considers the AI at all (the mean when "
+        "adoption_shape is 1); fitted on Stack Overflow 2022-23 by calibrate.",
+    )
+    adoption_shape: PositiveFloat = Field(
+        1.0,
+        ge=0.2,
+        le=5.0,
+        description="Weibull shape of the adoption delay: 1 is exponential (fastest at launch), above 1 an S-shaped "
+        "diffusion (Rogers 1962; Bass 1969) that starts slowly; fitted by calibrate.",
     )
 
 
