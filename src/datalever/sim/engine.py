@@ -120,6 +120,7 @@ class People:
     rules: Rules | None
     contribution_rate: npt.NDArray[np.float32] = field(init=False)
     browse_rate: npt.NDArray[np.float32] = field(init=False)  # answers a week while browsing, per contributor
+    browse_total: float = field(init=False, default=0.0)  # their sum over the block
     questions: npt.NDArray[np.int16] = field(init=False)
     ai: npt.NDArray[np.int16] = field(init=False)
     extra_visits: npt.NDArray[np.int16] = field(init=False)
@@ -136,7 +137,7 @@ class People:
     platform_reputation: npt.NDArray[np.float32] = field(init=False)  # reputation on the platform
     scores_answers: bool = field(init=False, default=False)  # only a policy with a stipend needs answer scores
     ai_answers_received: npt.NDArray[np.int32] = field(init=False)
-    surplus_utils: npt.NDArray[np.float64] = field(init=False)  # log-sum gains so far (see `people`)
+    gain_sum: npt.NDArray[np.float32] = field(init=False)  # log-sum gains per question so far (see `people`)
     earned_credits: npt.NDArray[np.int64] = field(init=False)  # feedback and stipend credits received so far
     logsum_gain: npt.NDArray[np.float32] = field(init=False)  # this week's log(1 + exp(U_AI - U_platform))
     reputation: npt.NDArray[np.float64] = field(init=False)
@@ -161,6 +162,7 @@ class People:
             browse = (browse * boost).astype(np.float32)
         self.contribution_rate = rate
         self.browse_rate = browse
+        self.browse_total = float(browse.sum(dtype=np.float64))
         self.questions = np.zeros(n, np.int16)
         self.ai = np.zeros(n, np.int16)
         self.extra_visits = np.zeros(n, np.int16)
@@ -181,7 +183,7 @@ class People:
         ).astype(np.float32)
         self.scores_answers = self.rules is not None and self.rules.policy.stipend.credits_per_month > 0
         self.ai_answers_received = np.zeros(n, np.int32)
-        self.surplus_utils = np.zeros(n, np.float64)
+        self.gain_sum = np.zeros(n, np.float32)
         self.earned_credits = np.zeros(n, np.int64)
         self.logsum_gain = np.empty(n, np.float32)
         initial = self.rules.policy.feedback.initial_reputation if self.rules else 0.0
@@ -196,7 +198,8 @@ class People:
         klass = np.zeros(tr.size, np.int8)
         klass[tr.contributors] = np.where(tr.superuser, 2, 1)
         return {
-            "surplus_utils": self.surplus_utils + tr.rate.astype(np.float64) * self.platform_utility_sum,
+            "surplus_utils": tr.rate.astype(np.float64)
+            * (self.gain_sum.astype(np.float64) + self.platform_utility_sum),
             "earned_credits": self.earned_credits,
             "balance": self.balance.astype(np.int64),
             "contributor_class": klass,
@@ -307,11 +310,11 @@ class People:
         share = self.scratch[:aware]
         np.multiply(tr.exp_neg_affinity[:aware], np.float32(ctx.odds), out=share)
         share += np.float32(1.0)
-        # log(1 + exp(d)) = d + log(1 + exp(-d)) = d + log(share), with d = gap + affinity.
+        # The log-sum gain log(1 + exp(d)), d = gap + affinity, as log1p(exp(affinity) * exp(gap)): one
+        # multiply and one (vectorized) log1p a week.
         gain = self.logsum_gain[:aware]
-        np.log(share, out=gain)
-        gain += tr.affinity[:aware]
-        gain += np.float32(ctx.gap)
+        np.multiply(tr.exp_affinity[:aware], np.float32(math.exp(ctx.gap)), out=gain)
+        np.log1p(gain, out=gain)
         np.divide(self.questions[:aware], share, out=share)  # expected AI questions: q * p
         share += np.multiply(lane[:aware], UNIT16, out=self.scratch2[:aware])
         np.copyto(self.ai[:aware], share, casting="unsafe")  # floor: an unbiased integer split
@@ -330,9 +333,9 @@ class People:
         week_total = self.rate_total * float(base)
         if aware:
             gain = self.logsum_gain[:aware]
-            np.multiply(tr.rate[:aware], gain, out=gain)
-            self.surplus_utils[:aware] += gain
-            week_total += float(gain.sum(dtype=np.float64))
+            self.gain_sum[:aware] += gain  # per question; multiplied by the question rate when read
+            weighted = np.multiply(tr.rate[:aware], gain, out=self.scratch2[:aware])
+            week_total += float(weighted.sum())
         tally[_F["surplus_utils"]] = week_total
 
     def contribute(
@@ -351,13 +354,12 @@ class People:
             visits += self.extra_visits[c]
             self.extra_visits[clicked] = 0
         expected = visits * (self.contribution_rate * np.float32(ctx.answer_scale))
-        browse = self.browse_rate * np.float32(ctx.browse_scale)
-        expected += browse
+        expected += self.browse_rate * np.float32(ctx.browse_scale)
         answers = (expected + lane[c] * UNIT16).astype(np.int32)
         if self.scores_answers:
             self.score_answers(answers[self.linked_positions])
         tally[_F["answers"]] = answers.sum()
-        tally[_F["browse_answers"]] = browse.sum(dtype=np.float64)
+        tally[_F["browse_answers"]] = self.browse_total * ctx.browse_scale
         tally[_F["active_contributors"]] = np.count_nonzero(answers)
 
     def score_answers(self, answers: npt.NDArray[np.int32]) -> None:
