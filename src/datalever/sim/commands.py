@@ -86,7 +86,13 @@ def register(app: typer.Typer) -> None:
         from datalever.economy import ConfigError, load_policy
         from datalever.sim.engine import run_simulations
         from datalever.sim.outcomes import PairResult, party_deltas, run_pair
-        from datalever.sim.report import ReportExtras, load_conditions, write_outputs
+        from datalever.sim.report import (
+            ReportExtras,
+            expiry_sentence,
+            load_conditions,
+            replicate_sentence,
+            write_outputs,
+        )
         from datalever.sim.scenario import load_scenario, with_overrides
 
         console = Console()
@@ -137,6 +143,8 @@ def register(app: typer.Typer) -> None:
         verdict = summary["verdict"]
         colour = "green" if verdict["positive_sum"] else "red"
         console.print(f"[{colour}]{verdict['text']}[/]", highlight=False)
+        console.print(replicate_sentence(summary), highlight=False)
+        console.print(expiry_sentence(summary["credits"]), highlight=False)
         console.print(
             f"simulated in {simulated:.1f} s, report written in {time.perf_counter() - started - simulated:.1f} s: "
             f"{out / 'report.html'}",
