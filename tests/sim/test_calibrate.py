@@ -43,8 +43,9 @@ def _synthetic(truth: np.ndarray) -> TagTable:
     months = np.arange(first_ai_month(), first_ai_month() + 6)
     path = gap_path(load_scenario("stackoverflow-2022"), months)
     log_y = baselines.log_expected(months, baselines.level[None], baselines.slope[None])
-    share = path.share(np.exp(truth[:1]), np.exp(truth[1:2]), truth[None, 2:], 1.0)
-    made = np.exp(log_y + np.log1p(-share))[0]
+    recent = table.counts[:, -6:].sum(axis=1)
+    posted = path.posted(np.exp(truth[:1]), np.exp(truth[1:2]), truth[None, 2:], 1.0, recent / recent.sum())
+    made = np.exp(log_y + np.log(posted))[0]
     return TagTable(real.tags, real.first, np.concatenate([table.counts, made], axis=1))
 
 

@@ -92,6 +92,11 @@ class Posterior:
     def prior_only(self) -> bool:
         return self.cutoff < first_ai_month()
 
+    def posted(self, theta: F64 | None = None, path: GapPath | None = None) -> F64:
+        """Questions posted relative to the world without the AI, per particle, tag and month of the path."""
+        t = self.theta if theta is None else theta
+        return (path or self.path).posted(np.exp(t[:, 0]), np.exp(t[:, 1]), t[:, 2:], self.affinity_sd, self.weights)
+
     def share(self, theta: F64 | None = None, path: GapPath | None = None) -> F64:
         """AI share per particle, tag and month of the path (the fit's mean capability path by default)."""
         t = self.theta if theta is None else theta
@@ -118,13 +123,13 @@ def prior(tags: tuple[str, ...]) -> NormalPrior:
 
 
 def make_discrepancy(
-    table: TagTable, baselines: Baselines, path: GapPath, cutoff: int, affinity_sd: float
+    table: TagTable, baselines: Baselines, path: GapPath, cutoff: int, affinity_sd: float, weights: F64
 ) -> Callable[[F64, np.random.Generator], F64]:
     """The ABC discrepancy of particles from the observed tag counts, from the release to the cut-off."""
     months = np.arange(first_ai_month(), cutoff + 1)
     observed = np.log(np.maximum(table.counts[:, months - table.first], 0.5))
     columns = months - int(path.months[0])
-    sub = GapPath(path.months[columns], path.since[columns], path.valid[columns], path.gap[columns])
+    sub = GapPath(path.months[columns], path.since[columns], path.valid[columns], path.gap[columns], path.stock)
     scale = baselines.sigma[:, None]
 
     # The trend at its estimate: a random nuisance draw per simulation would make the distance noisy, and a
@@ -132,8 +137,8 @@ def make_discrepancy(
     expected = baselines.log_expected(months, baselines.level[None], baselines.slope[None])
 
     def discrepancy(theta: F64, rng: np.random.Generator) -> F64:
-        share = sub.share(np.exp(theta[:, 0]), np.exp(theta[:, 1]), theta[:, 2:], affinity_sd)
-        simulated = expected + np.log1p(-np.minimum(share, 1.0 - 1e-9))
+        posted = sub.posted(np.exp(theta[:, 0]), np.exp(theta[:, 1]), theta[:, 2:], affinity_sd, weights)
+        simulated = expected + np.log(np.maximum(posted, 1e-9))
         error = (simulated - observed[None]) / scale[None]
         return np.asarray(np.sum(error**2, axis=(1, 2)), dtype=np.float64)
 
@@ -168,7 +173,7 @@ def fit_posterior(
             draws = belief.sample(particles, rng)
             runs.append(AbcResult(draws, np.zeros(particles), float("inf"), 0, [], "no data after the release"))
             continue
-        discrepancy = make_discrepancy(table, baselines, path, cutoff, sd)
+        discrepancy = make_discrepancy(table, baselines, path, cutoff, sd, weights)
         runs.append(
             smc_abc(
                 belief,
