@@ -509,6 +509,7 @@ def _print_posterior(console: Any, facts: dict[str, Any]) -> None:
     table.add_column("posterior", justify="right")
     table.add_row("adoption scale, weeks", q(facts["adoption_weeks"]))
     table.add_row("adoption shape (1 = exponential)", q(facts["adoption_shape"]))
+    table.add_row("find-stock elasticity (prior 0.04-0.74)", q(facts["find_stock_elasticity"]))
     table.add_row("ABM ai_affinity_mean (mixture-matched)", q(facts["scenario_ai_affinity_mean"]))
     table.add_row("ABM ai_affinity_sd (mixture-matched)", q(facts["scenario_ai_affinity_sd"]))
     table.add_row("long-run AI share, all tags", q(facts["long_run_ai_share_all"], "{:.0%}"))

@@ -183,26 +183,27 @@ class StockFeedback:
     trend_per_year: float
     launch_week: int
 
-    def not_found(self, s: F64) -> F64:
-        found = (1.0 - self.not_found_share) * np.maximum(s, 1e-9) ** self.elasticity
+    def not_found(self, s: F64, elasticity: F64) -> F64:
+        found = (1.0 - self.not_found_share) * np.maximum(s, 1e-9) ** elasticity
         return np.asarray(1.0 - np.minimum(found, 1.0), dtype=np.float64)
 
-    def multiplier(self, weekly_share: F64) -> F64:
-        """n(s_AI) / n(s_none) each week since launch (draws x weeks) for the all-tag AI share each week."""
+    def multiplier(self, weekly_share: F64, elasticity: F64 | None = None) -> F64:
+        """n(s_AI) / n(s_none) each week since launch (draws x weeks) for the all-tag AI share each week;
+        `elasticity` per draw (the find-stock elasticity) or the scenario's."""
         d = self.depreciation_per_week
         base_dup = 1.0 - self.duplicate_share
-        with_ai = np.ones(weekly_share.shape[0])
-        none = 1.0
+        e = np.full(weekly_share.shape[0], self.elasticity) if elasticity is None else np.asarray(elasticity)
+        none = np.ones(weekly_share.shape[0])
         for week in range(self.launch_week):  # before the launch both worlds are the same
             trend = (1.0 + self.trend_per_year) ** (week / 52.0)
-            none = none * (1.0 - d) + d * trend * float(self.not_found(np.array([none]))[0]) / self.not_found_share
-        with_ai[:] = none
+            none = none * (1.0 - d) + d * trend * self.not_found(none, e) / self.not_found_share
+        with_ai = none.copy()
         out = np.empty_like(weekly_share)
         for w in range(weekly_share.shape[1]):
             x = weekly_share[:, w]
             trend = (1.0 + self.trend_per_year) ** ((self.launch_week + w) / 52.0)
-            n_ai = self.not_found(with_ai)
-            n_none = float(self.not_found(np.array([none]))[0])
+            n_ai = self.not_found(with_ai, e)
+            n_none = self.not_found(none, e)
             out[:, w] = n_ai / n_none
             novel = (
                 (1.0 - x) * n_ai / self.not_found_share * (1.0 - self.duplicate_share * (1.0 - x) ** self.absorption)
@@ -238,7 +239,9 @@ class GapPath:
         taken = logit_normal_mean(affinity[..., None] + self.gap[None, None, :], sd)
         return np.asarray(aware[:, None, :] * taken, dtype=np.float64)
 
-    def posted(self, adoption_weeks: F64, shape: F64, affinity: F64, sd: float, weights: F64) -> F64:
+    def posted(
+        self, adoption_weeks: F64, shape: F64, affinity: F64, sd: float, weights: F64, elasticity: F64 | None = None
+    ) -> F64:
         """Questions posted per tag and month relative to the world without the AI (draws x tags x months):
         (1 - AI share) times the platform-wide rise of the not-found share as the stock thins (`StockFeedback`)."""
         taken = logit_normal_mean(affinity[..., None] + self.gap[None, None, :], sd)  # draws x tags x months
@@ -254,7 +257,7 @@ class GapPath:
         k = np.asarray(shape, dtype=float)[:, None]
         weekly_aware = 1.0 - np.exp(-(((self.since[rows, cols][None, :] + 1.0) / tau) ** k))
         weekly = weekly_aware * np.einsum("dkm,k->dm", taken, weights)[:, rows]
-        multiplier = self.stock.multiplier(weekly)  # draws x weeks
+        multiplier = self.stock.multiplier(weekly, elasticity)  # draws x weeks
         monthly = np.zeros_like(aware)
         np.add.at(monthly.T, rows, multiplier.T)
         counts = np.bincount(rows, minlength=self.months.size)
