@@ -43,14 +43,16 @@ def _synthetic(truth: np.ndarray) -> TagTable:
     months = np.arange(first_ai_month(), first_ai_month() + 6)
     path = gap_path(load_scenario("stackoverflow-2022"), months)
     log_y = baselines.log_expected(months, baselines.level[None], baselines.slope[None])
-    share = path.share(np.exp(truth[:1]), np.exp(truth[1:2]), truth[None, 2:], 1.0)
-    made = np.exp(log_y + np.log1p(-share))[0]
+    recent = table.counts[:, -6:].sum(axis=1)
+    elasticity = 1.0 / (1.0 + np.exp(-truth[2:3]))
+    posted = path.posted(np.exp(truth[:1]), np.exp(truth[1:2]), truth[None, 3:], 1.0, recent / recent.sum(), elasticity)
+    made = np.exp(log_y + np.log(posted))[0]
     return TagTable(real.tags, real.first, np.concatenate([table.counts, made], axis=1))
 
 
 def test_recovers_known_parameters_from_synthetic_tag_series() -> None:
     rng = np.random.default_rng(11)
-    truth = np.r_[np.log(40.0), np.log(1.2), rng.normal(0.5, 1.0, 14)]
+    truth = np.r_[np.log(40.0), np.log(1.2), -1.0, rng.normal(0.5, 1.0, 14)]
     table = _synthetic(truth)
     post = fit_posterior(
         load_scenario("stackoverflow-2022"), table, cutoff=table.last, horizon=table.last, particles=400, seeds=(1,)
@@ -58,9 +60,10 @@ def test_recovers_known_parameters_from_synthetic_tag_series() -> None:
     assert post.runs[0].stopped == "target tolerance reached"
     low, high = np.quantile(post.theta, [0.02, 0.98], axis=0)
     inside = (truth >= low) & (truth <= high)
-    assert inside[:2].all(), (truth[:2], low[:2], high[:2])
+    assert inside[:3].all(), (truth[:3], low[:3], high[:3])
     assert inside.mean() >= 0.85
-    assert np.median(post.adoption_weeks) == pytest.approx(40.0, rel=0.25)
+    # The data narrow the adoption curve well below the prior (log-sd 0.6).
+    assert np.std(post.theta[:, 0]) < 0.6 / 2
 
 
 def test_a_cutoff_before_the_release_gives_the_prior() -> None:

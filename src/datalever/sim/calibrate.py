@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from datalever.sim.posterior import Posterior, summary, write_scenario
+from datalever.sim.posterior import Posterior, prior, summary, write_scenario
 from datalever.sim.sodata import CalibrationDataError, TagTable, month_number
 
 __all__ = ["CalibrationDataError", "parse_month", "posterior_plot", "write_posterior"]
@@ -35,7 +35,7 @@ def write_posterior(post: Posterior, out: Path) -> tuple[dict[str, Any], list[Pa
     json_path.write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
     particles = out / "posterior.npz"
     np.savez_compressed(
-        particles, theta=post.theta, names=np.array(["log_adoption_weeks", "log_adoption_shape", *post.tags])
+        particles, theta=post.theta, names=np.array(prior(post.tags).names)
     )
     scenario = write_scenario(post, out / f"{post.scenario.name}-fitted.toml")
     return facts, [json_path, particles, scenario, posterior_plot(post, out / "posterior.png")]
@@ -49,7 +49,6 @@ def posterior_plot(post: Posterior, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     from datalever.reports.plots import PALETTE
-    from datalever.sim.posterior import prior
 
     rng = np.random.default_rng(0)
     belief = prior(post.tags).sample(4_000, rng)

@@ -313,6 +313,110 @@ def register(app: typer.Typer) -> None:
         console.print(f"wrote {', '.join(str(p) for p in paths)}", highlight=False)
 
     @app.command()
+    def discover(
+        scenario: str = typer.Option("default", "--scenario", help="Built-in scenario name or a scenario TOML file."),
+        policy: Path | None = typer.Option(
+            None, "--policy", help="Credit policy file [default: policies/default.toml]."
+        ),
+        lever: list[str] = typer.Option(
+            [], "--lever", help="Policy lever policy:section.key=low:high, repeatable [default: four levers]."
+        ),
+        world: list[str] = typer.Option(
+            [], "--world", help="Uncertain world parameter section.key=low:high, repeatable [default: seven]."
+        ),
+        samples: int = typer.Option(2_000, "--samples", help="Latin hypercube samples."),
+        seeds: int = typer.Option(3, "--seeds", help="Replicate seeds per sample (seed noise)."),
+        agents: int = typer.Option(2_000, "--agents", help="People per run."),
+        weeks: int = typer.Option(156, "--weeks", help="Weeks per run."),
+        threshold: float = typer.Option(0.8, "--threshold", help="PRIM: least density of a box."),
+        scheduler: str | None = typer.Option(
+            None, "--scheduler", help="Dask scheduler address (tcp://host:8786) [default: a LocalCluster]."
+        ),
+        workers: int | None = typer.Option(None, "--workers", help="LocalCluster worker processes."),
+        out: Path = typer.Option(Path("discover-out"), "--out", help="Directory for boxes, conditions and plot."),
+    ) -> None:
+        """Find the policy levers and world conditions under which the policy is positive-sum (PRIM)."""
+        from functools import partial
+
+        from rich.console import Console
+        from rich.progress import Progress
+
+        from datalever.economy import ConfigError, load_policy
+        from datalever.sim.cluster import ClusterError
+        from datalever.sim.discover import DEFAULT_LEVERS, DEFAULT_WORLD, write_discovery
+        from datalever.sim.discover import discover as find_conditions
+        from datalever.sim.scenario import load_scenario, with_overrides
+        from datalever.sim.sweep import parse_parameter
+
+        console = Console()
+        try:
+            chosen = with_overrides(load_scenario(scenario), agents=agents, weeks=weeks)
+            rules = load_policy(policy)
+            if not 20 <= samples <= 1_000_000:
+                raise ConfigError("--samples", [f"must be between 20 and 1000000, got {samples}"])
+            if not 2 <= seeds <= 100:
+                raise ConfigError("--seeds", [f"must be between 2 and 100 (seed noise needs replicates), got {seeds}"])
+            if not 0.0 < threshold <= 1.0:
+                raise ConfigError("--threshold", [f"must be in (0, 1], got {threshold}"])
+            if chosen.run.ai_launch_week >= chosen.run.weeks:
+                raise ConfigError(
+                    "--weeks",
+                    [
+                        f"the AI launches in week {chosen.run.ai_launch_week}, after the last simulated week: "
+                        "nothing for the policy to act on"
+                    ],
+                )
+            specs = [*(lever or DEFAULT_LEVERS), *(world or DEFAULT_WORLD)]
+            for spec in lever:
+                if not spec.startswith("policy:"):
+                    raise ConfigError(spec, ["a lever is a policy parameter: policy:section.key=low:high"])
+            parameters = [parse_parameter(spec, chosen, rules) for spec in specs]
+        except ConfigError as error:
+            _fail(str(error))
+            return
+        seed_list = [chosen.run.seed + i for i in range(seeds)]
+        where = scheduler or f"a LocalCluster ({workers or 'default'} workers)"
+        console.print(
+            f"{samples:,} samples x {seeds} seeds = {2 * samples * seeds:,} runs of {chosen.run.agents:,} people x "
+            f"{chosen.run.weeks} weeks on {where}"
+        )
+        try:
+            with Progress(console=console) as progress:
+                task = progress.add_task("discovering", total=samples)
+                result = find_conditions(
+                    chosen,
+                    rules,
+                    parameters,
+                    samples=samples,
+                    seeds=seed_list,
+                    scheduler=scheduler,
+                    workers=workers,
+                    threshold=threshold,
+                    on_done=partial(_advance, progress, task),
+                )
+        except ClusterError as error:
+            _fail(str(error))
+            return
+        facts, paths = write_discovery(result, out)
+        console.print(
+            f"positive-sum by more than seed noise in {facts['positive_sum_share']:.0%} of {facts['samples']:,} "
+            f"samples ({facts['rule']})",
+            highlight=False,
+        )
+        for i, box in enumerate(facts["boxes"], start=1):
+            console.print(f"[bold]box {i}[/]: {box['sentence']}", highlight=False)
+        if not facts["boxes"]:
+            console.print(
+                "no positive-sum region: too few samples were positive-sum by more than seed noise for PRIM; "
+                "where each party alone is no worse off:",
+                highlight=False,
+            )
+        for who, share in facts["no_worse_off_share"].items():
+            party = facts["parties"].get(who)
+            console.print(f"  {who}: {share:.0%} of samples. {party['sentence'] if party else ''}", highlight=False)
+        console.print(f"wrote {', '.join(str(p) for p in paths)}", highlight=False)
+
+    @app.command()
     def sweep(
         scenario: str = typer.Option("default", "--scenario", help="Built-in scenario name or a scenario TOML file."),
         policy: Path | None = typer.Option(
@@ -444,6 +548,7 @@ def _print_posterior(console: Any, facts: dict[str, Any]) -> None:
     table.add_column("posterior", justify="right")
     table.add_row("adoption scale, weeks", q(facts["adoption_weeks"]))
     table.add_row("adoption shape (1 = exponential)", q(facts["adoption_shape"]))
+    table.add_row("find-stock elasticity (prior 0.04-0.74)", q(facts["find_stock_elasticity"]))
     table.add_row("ABM ai_affinity_mean (mixture-matched)", q(facts["scenario_ai_affinity_mean"]))
     table.add_row("ABM ai_affinity_sd (mixture-matched)", q(facts["scenario_ai_affinity_sd"]))
     table.add_row("long-run AI share, all tags", q(facts["long_run_ai_share_all"], "{:.0%}"))

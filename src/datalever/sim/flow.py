@@ -11,8 +11,10 @@ expected share of questions that go to the AI in week w after launch is, exactly
 with Z standard normal (M by Gauss-Hermite quadrature). The reduced model gives each tag k its own affinity mean
 mu_k (its exposure to substitution) with one shared adoption curve, and reads the common part of the utility gap
 (AI quality against platform quality and effort, without the affinity) from one ABM run of the scenario, so the
-mechanism is the simulator's. What the ABM has and this does not is the feedback of a shrinking stock on the
-find probability and qualities; `benchmarks/sim_posterior.py` measures the error this causes against full runs.
+mechanism is the simulator's. The platform's posted questions also rise as its stock thins (fewer searches
+find an answer): `StockFeedback` carries the ABM's stock equation for the all-tag AI share. What the ABM has
+and this does not is the feedback of the stock on the qualities that enter the gap; `benchmarks/sim_science.py`
+measures the error against full runs.
 
 Each tag's platform questions without the AI follow its own pre-existing log-linear trend times a seasonal
 profile shared by all tags (Stack Overflow's December and summer dips), both estimated on months before the
@@ -161,6 +163,57 @@ def fit_baselines(table: TagTable, end: int, season: F64) -> Baselines:
 
 
 @dataclass(frozen=True)
+class StockFeedback:
+    """The ABM's platform stock as one weekly equation, with and without the AI.
+
+    New questions are the not-found share of those brought to the platform (times the pre-existing trend);
+    duplicates among them add nothing; the rest are answered (answers come from visitors, who fall with the
+    questions); the stock depreciates. With s the stock relative to the pre-AI steady state (1 at the start):
+        s <- s (1 - d) + d T(w) (1 - x) n(s) / n(1) u(x),   u(x) = (1 - dup (1 - x)^a) / (1 - dup)
+    where n(s) = `dynamics.not_found_share` and T the trend. The platform's posted questions relative to the
+    world without the AI are (1 - x) n(s_AI) / n(s_none): a thinner stock finds fewer answers, so more
+    questions are posted. Same parameters as the ABM; the error against full runs is in the benchmark.
+    """
+
+    depreciation_per_week: float
+    not_found_share: float
+    elasticity: float
+    duplicate_share: float
+    absorption: float
+    trend_per_year: float
+    launch_week: int
+
+    def not_found(self, s: F64, elasticity: F64) -> F64:
+        found = (1.0 - self.not_found_share) * np.maximum(s, 1e-9) ** elasticity
+        return np.asarray(1.0 - np.minimum(found, 1.0), dtype=np.float64)
+
+    def multiplier(self, weekly_share: F64, elasticity: F64 | None = None) -> F64:
+        """n(s_AI) / n(s_none) each week since launch (draws x weeks) for the all-tag AI share each week;
+        `elasticity` per draw (the find-stock elasticity) or the scenario's."""
+        d = self.depreciation_per_week
+        base_dup = 1.0 - self.duplicate_share
+        e = np.full(weekly_share.shape[0], self.elasticity) if elasticity is None else np.asarray(elasticity)
+        none = np.ones(weekly_share.shape[0])
+        for week in range(self.launch_week):  # before the launch both worlds are the same
+            trend = (1.0 + self.trend_per_year) ** (week / 52.0)
+            none = none * (1.0 - d) + d * trend * self.not_found(none, e) / self.not_found_share
+        with_ai = none.copy()
+        out = np.empty_like(weekly_share)
+        for w in range(weekly_share.shape[1]):
+            x = weekly_share[:, w]
+            trend = (1.0 + self.trend_per_year) ** ((self.launch_week + w) / 52.0)
+            n_ai = self.not_found(with_ai, e)
+            n_none = self.not_found(none, e)
+            out[:, w] = n_ai / n_none
+            novel = (
+                (1.0 - x) * n_ai / self.not_found_share * (1.0 - self.duplicate_share * (1.0 - x) ** self.absorption)
+            )
+            with_ai = with_ai * (1.0 - d) + d * trend * novel / base_dup
+            none = none * (1.0 - d) + d * trend * n_none / self.not_found_share
+        return out
+
+
+@dataclass(frozen=True)
 class GapPath:
     """For each calendar month: the simulated weeks whose midpoint falls in it, and the mean utility gap."""
 
@@ -178,11 +231,39 @@ class GapPath:
         weeks = np.maximum(self.valid.sum(axis=1), 1)
         return np.asarray(aware.sum(axis=2) / weeks, dtype=np.float64)
 
+    stock: StockFeedback | None = None
+
     def share(self, adoption_weeks: F64, shape: F64, affinity: F64, sd: float) -> F64:
         """AI share of each tag's questions per month (draws x tags x months); affinity is draws x tags."""
         aware = self.awareness(adoption_weeks, shape)
         taken = logit_normal_mean(affinity[..., None] + self.gap[None, None, :], sd)
         return np.asarray(aware[:, None, :] * taken, dtype=np.float64)
+
+    def posted(
+        self, adoption_weeks: F64, shape: F64, affinity: F64, sd: float, weights: F64, elasticity: F64 | None = None
+    ) -> F64:
+        """Questions posted per tag and month relative to the world without the AI (draws x tags x months):
+        (1 - AI share) times the platform-wide rise of the not-found share as the stock thins (`StockFeedback`)."""
+        taken = logit_normal_mean(affinity[..., None] + self.gap[None, None, :], sd)  # draws x tags x months
+        aware = self.awareness(adoption_weeks, shape)
+        share = aware[:, None, :] * taken
+        if self.stock is None:
+            return np.asarray(1.0 - share, dtype=np.float64)
+        # Weekly all-tag AI share: this week's awareness times the month's share among the aware.
+        rows, cols = np.nonzero(~np.isnan(self.since))
+        order = np.argsort(self.since[rows, cols], kind="stable")
+        rows, cols = rows[order], cols[order]
+        tau = np.asarray(adoption_weeks, dtype=float)[:, None]
+        k = np.asarray(shape, dtype=float)[:, None]
+        weekly_aware = 1.0 - np.exp(-(((self.since[rows, cols][None, :] + 1.0) / tau) ** k))
+        weekly = weekly_aware * np.einsum("dkm,k->dm", taken, weights)[:, rows]
+        multiplier = self.stock.multiplier(weekly, elasticity)  # draws x weeks
+        monthly = np.zeros_like(aware)
+        np.add.at(monthly.T, rows, multiplier.T)
+        counts = np.bincount(rows, minlength=self.months.size)
+        pre = self.valid.sum(axis=1) - counts  # weeks of the month before the launch: multiplier 1
+        monthly = (monthly + pre[None, :]) / np.maximum(self.valid.sum(axis=1), 1)[None, :]
+        return np.asarray((1.0 - share) * monthly[:, None, :], dtype=np.float64)
 
 
 def gap_path(
@@ -238,7 +319,17 @@ def gap_path(
         mean_gap[i] = float(np.mean(gap[after])) if after else 0.0
     if not valid.any(axis=1).all():
         raise CalibrationDataError(f"scenario {scenario.name!r} does not simulate every month to {month_text(last)}")
-    return GapPath(months, since, valid, mean_gap)
+    platform, ai = scenario.platform, scenario.ai
+    stock = StockFeedback(
+        platform.depreciation_per_week,
+        platform.not_found_share,
+        platform.find_stock_elasticity,
+        platform.duplicate_share,
+        ai.duplicate_absorption,
+        platform.trend_per_year,
+        scenario.run.ai_launch_week,
+    )
+    return GapPath(months, since, valid, mean_gap, stock)
 
 
 def require_stackoverflow_calendar(scenario: Scenario) -> None:

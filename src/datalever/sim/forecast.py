@@ -44,12 +44,12 @@ def predictive(
     log_y = post.baselines.log_expected(months, level, slope)
     after = months >= first_ai_month()
     if after.any():
-        share = np.empty((n, len(post.tags), post.path.months.size))
+        posted = np.empty((n, len(post.tags), post.path.months.size))
         for i in range(capability_paths):
             path = gap_path(post.scenario, post.path.months, seed=1_000 + i)
-            share[i::capability_paths] = post.share(post.theta[i::capability_paths], path)
+            posted[i::capability_paths] = post.posted(post.theta[i::capability_paths], path)
         columns = months[after] - int(post.path.months[0])
-        log_y[:, :, after] += np.log1p(-np.minimum(share[:, :, columns], 1.0 - 1e-9))
+        log_y[:, :, after] += np.log(np.maximum(posted[:, :, columns], 1e-9))
     log_y += post.baselines.sigma[None, :, None] * rng.standard_normal(log_y.shape)
     return np.asarray(np.exp(log_y), dtype=np.float64)
 

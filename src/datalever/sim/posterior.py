@@ -15,6 +15,9 @@ Priors (see docs/simulator.md, section 8):
 * adoption_shape: log-normal, median 1 (exponential, the ABM's earlier fixed form), log-sd 0.5 (assumption: from
   a fast start to an S-shaped diffusion, Rogers 1962 / Bass 1969). Without it the exponential form alone would
   pin the long-run share, a certainty that comes from the functional form rather than from the data.
+* platform.find_stock_elasticity: logit-normal, median 0.25 (the ABM's assumed value), logit-sd 1.2 (90%
+  between 0.04 and 0.74, the ABM's documented range 0-1). It sets how much a thinning stock raises the
+  questions posted (fewer searches find an answer); six months barely inform it, and it drives the long run.
 * affinity mean per tag: normal(0, 2) (assumption, deliberately wide): the long-run share the AI takes among
   people who consider it ranges from about 5% to 95% a priori, because six months after the release cannot
   tell a slow adoption of a strong substitute from a fast adoption of a weak one.
@@ -55,6 +58,12 @@ ADOPTION_PRIOR_MEDIAN_WEEKS = 45.0
 ADOPTION_PRIOR_LOG_SD = 0.6
 AFFINITY_PRIOR_SD = 2.0
 SHAPE_PRIOR_LOG_SD = 0.5
+ELASTICITY_PRIOR_LOGIT_SD = 1.2
+FIRST_TAG = 3  # columns of theta before the per-tag affinities
+
+
+def _elasticity(logit: F64) -> F64:
+    return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
 
 
 @dataclass
@@ -66,7 +75,7 @@ class Posterior:
     cutoff: int  # last observed month used
     baselines: Baselines
     path: GapPath  # months from the first AI month to the horizon
-    theta: F64  # particles x (2 + tags): log adoption_weeks, log adoption_shape, affinity mean per tag
+    theta: F64  # particles x (3 + tags): log adoption_weeks, log adoption_shape, logit find elasticity, affinities
     seeds: list[int]
     runs: list[AbcResult]
     weights: F64  # each tag's share of questions Jun-Nov 2022 (or the last 6 months before the cut-off)
@@ -81,8 +90,12 @@ class Posterior:
         return np.asarray(np.exp(self.theta[:, 1]), dtype=np.float64)
 
     @property
+    def find_elasticity(self) -> F64:
+        return _elasticity(self.theta[:, 2])
+
+    @property
     def affinity(self) -> F64:
-        return np.asarray(self.theta[:, 2:], dtype=np.float64)
+        return np.asarray(self.theta[:, FIRST_TAG:], dtype=np.float64)
 
     @property
     def simulations(self) -> int:
@@ -92,10 +105,17 @@ class Posterior:
     def prior_only(self) -> bool:
         return self.cutoff < first_ai_month()
 
+    def posted(self, theta: F64 | None = None, path: GapPath | None = None) -> F64:
+        """Questions posted relative to the world without the AI, per particle, tag and month of the path."""
+        t = self.theta if theta is None else theta
+        return (path or self.path).posted(
+            np.exp(t[:, 0]), np.exp(t[:, 1]), t[:, FIRST_TAG:], self.affinity_sd, self.weights, _elasticity(t[:, 2])
+        )
+
     def share(self, theta: F64 | None = None, path: GapPath | None = None) -> F64:
         """AI share per particle, tag and month of the path (the fit's mean capability path by default)."""
         t = self.theta if theta is None else theta
-        return (path or self.path).share(np.exp(t[:, 0]), np.exp(t[:, 1]), t[:, 2:], self.affinity_sd)
+        return (path or self.path).share(np.exp(t[:, 0]), np.exp(t[:, 1]), t[:, FIRST_TAG:], self.affinity_sd)
 
     def long_run_share(self) -> F64:
         """Share each tag's questions the AI takes once everyone considers it (at the horizon's gap)."""
@@ -111,20 +131,20 @@ class Posterior:
 def prior(tags: tuple[str, ...]) -> NormalPrior:
     k = len(tags)
     return NormalPrior(
-        ("log_adoption_weeks", "log_adoption_shape", *(f"affinity[{t}]" for t in tags)),
-        np.r_[np.log(ADOPTION_PRIOR_MEDIAN_WEEKS), 0.0, np.zeros(k)],
-        np.r_[ADOPTION_PRIOR_LOG_SD, SHAPE_PRIOR_LOG_SD, np.full(k, AFFINITY_PRIOR_SD)],
+        ("log_adoption_weeks", "log_adoption_shape", "logit_find_elasticity", *(f"affinity[{t}]" for t in tags)),
+        np.r_[np.log(ADOPTION_PRIOR_MEDIAN_WEEKS), 0.0, np.log(0.25 / 0.75), np.zeros(k)],
+        np.r_[ADOPTION_PRIOR_LOG_SD, SHAPE_PRIOR_LOG_SD, ELASTICITY_PRIOR_LOGIT_SD, np.full(k, AFFINITY_PRIOR_SD)],
     )
 
 
 def make_discrepancy(
-    table: TagTable, baselines: Baselines, path: GapPath, cutoff: int, affinity_sd: float
+    table: TagTable, baselines: Baselines, path: GapPath, cutoff: int, affinity_sd: float, weights: F64
 ) -> Callable[[F64, np.random.Generator], F64]:
     """The ABC discrepancy of particles from the observed tag counts, from the release to the cut-off."""
     months = np.arange(first_ai_month(), cutoff + 1)
     observed = np.log(np.maximum(table.counts[:, months - table.first], 0.5))
     columns = months - int(path.months[0])
-    sub = GapPath(path.months[columns], path.since[columns], path.valid[columns], path.gap[columns])
+    sub = GapPath(path.months[columns], path.since[columns], path.valid[columns], path.gap[columns], path.stock)
     scale = baselines.sigma[:, None]
 
     # The trend at its estimate: a random nuisance draw per simulation would make the distance noisy, and a
@@ -132,8 +152,15 @@ def make_discrepancy(
     expected = baselines.log_expected(months, baselines.level[None], baselines.slope[None])
 
     def discrepancy(theta: F64, rng: np.random.Generator) -> F64:
-        share = sub.share(np.exp(theta[:, 0]), np.exp(theta[:, 1]), theta[:, 2:], affinity_sd)
-        simulated = expected + np.log1p(-np.minimum(share, 1.0 - 1e-9))
+        posted = sub.posted(
+            np.exp(theta[:, 0]),
+            np.exp(theta[:, 1]),
+            theta[:, FIRST_TAG:],
+            affinity_sd,
+            weights,
+            _elasticity(theta[:, 2]),
+        )
+        simulated = expected + np.log(np.maximum(posted, 1e-9))
         error = (simulated - observed[None]) / scale[None]
         return np.asarray(np.sum(error**2, axis=(1, 2)), dtype=np.float64)
 
@@ -168,7 +195,7 @@ def fit_posterior(
             draws = belief.sample(particles, rng)
             runs.append(AbcResult(draws, np.zeros(particles), float("inf"), 0, [], "no data after the release"))
             continue
-        discrepancy = make_discrepancy(table, baselines, path, cutoff, sd)
+        discrepancy = make_discrepancy(table, baselines, path, cutoff, sd, weights)
         runs.append(
             smc_abc(
                 belief,
@@ -225,6 +252,7 @@ def summary(post: Posterior) -> dict[str, Any]:
         "quantiles": [0.05, 0.5, 0.95],
         "adoption_weeks": quantiles(post.adoption_weeks),
         "adoption_shape": quantiles(post.adoption_shape),
+        "find_stock_elasticity": quantiles(post.find_elasticity),
         "scenario_ai_affinity_mean": quantiles(mean),
         "scenario_ai_affinity_sd": quantiles(spread),
         "long_run_ai_share_all": quantiles(long_run @ weights),
@@ -246,6 +274,8 @@ def summary(post: Posterior) -> dict[str, Any]:
         "seeds": per_seed,
         "priors": {
             "adoption_shape": f"log-normal, median 1, log-sd {SHAPE_PRIOR_LOG_SD:g} (assumption)",
+            "find_stock_elasticity": f"logit-normal, median 0.25, logit-sd {ELASTICITY_PRIOR_LOGIT_SD:g} (the ABM's "
+            "assumed value and range 0-1)",
             "adoption_weeks": f"log-normal, median {ADOPTION_PRIOR_MEDIAN_WEEKS:g} weeks, log-sd "
             f"{ADOPTION_PRIOR_LOG_SD:g} (informed by the Stack Overflow 2023 Developer Survey: 44% used AI tools)",
             "affinity_mean_per_tag": f"normal(0, {AFFINITY_PRIOR_SD:g}) (assumption: wide)",
@@ -268,6 +298,7 @@ def fitted_scenario(post: Posterior) -> Scenario:
     data["choice"]["ai_affinity_mean"] = round(float(np.median(mean)), 4)
     data["choice"]["adoption_weeks"] = round(float(np.median(post.adoption_weeks)), 2)
     data["choice"]["adoption_shape"] = round(float(np.median(post.adoption_shape)), 3)
+    data["platform"]["find_stock_elasticity"] = round(float(np.median(post.find_elasticity)), 4)
     data["people"]["ai_affinity_sd"] = round(float(np.median(spread)), 4)
     # The ABM has one platform: its pre-existing trend is the all-tag total's over the calibration window.
     data["platform"]["trend_per_year"] = round(float(np.expm1(12 * post.baselines.total_slope)), 4)
@@ -286,6 +317,7 @@ def write_scenario(post: Posterior, path: Path) -> Path:
         "# Posterior medians below; 90% intervals (5%, 50%, 95%):",
         f"#   choice.adoption_weeks      {_fmt(facts['adoption_weeks'])}",
         f"#   choice.adoption_shape      {_fmt(facts['adoption_shape'])}",
+        f"#   platform.find_stock_elasticity {_fmt(facts['find_stock_elasticity'])}  <- narrowed by the decline accelerating",
         f"#   choice.ai_affinity_mean    {_fmt(facts['scenario_ai_affinity_mean'])}",
         f"#   people.ai_affinity_sd      {_fmt(facts['scenario_ai_affinity_sd'])}",
         f"#   platform.trend_per_year    {np.expm1(12 * post.baselines.total_slope):.4f} (all-tag total, "
