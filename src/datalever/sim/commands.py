@@ -137,9 +137,10 @@ def register(app: typer.Typer) -> None:
             forecast_fan=forecast,
             replicates=deltas,
         )
-        summary = write_outputs(
-            baseline, with_policy, out, policy_source=str(policy) if policy else "default", extras=extras
-        )
+        with console.status(f"writing the report, plots and series to {out}"):
+            summary = write_outputs(
+                baseline, with_policy, out, policy_source=str(policy) if policy else "default", extras=extras
+            )
         verdict = summary["verdict"]
         colour = "green" if verdict["positive_sum"] else "red"
         console.print(f"[{colour}]{verdict['text']}[/]", highlight=False)
