@@ -507,10 +507,12 @@ class People:
             g_all, a_all, r_all = given[more], accepted[more], rep[more]
             e_all = np.zeros(more.size, np.int64)
             still = np.bincount(g_all)[::-1].cumsum()[::-1]  # still[j]: people with at least j submissions
+            done = a_all // g_all  # accepted verdicts among the first j submissions (j = 1), spread evenly
             for j in range(1, cap):
                 k = int(still[j + 1])
-                g, a = g_all[:k], a_all[:k]
-                step_ok = (j + 1) * a // g > j * a // g
+                upto = (j + 1) * a_all[:k] // g_all[:k]
+                step_ok = upto > done[:k]
+                done[:k] = upto
                 e_all[:k] += np.asarray(feedback_reward(r_all[:k], rules), dtype=np.int64) * step_ok
                 r_all[:k] = reputation_after(r_all[:k], step_ok, rules)
             earned[more] += e_all
