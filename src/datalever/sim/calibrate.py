@@ -34,9 +34,7 @@ def write_posterior(post: Posterior, out: Path) -> tuple[dict[str, Any], list[Pa
     json_path = out / "posterior.json"
     json_path.write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
     particles = out / "posterior.npz"
-    np.savez_compressed(
-        particles, theta=post.theta, names=np.array(prior(post.tags).names)
-    )
+    np.savez_compressed(particles, theta=post.theta, names=np.array(prior(post.tags).names))
     scenario = write_scenario(post, out / f"{post.scenario.name}-fitted.toml")
     return facts, [json_path, particles, scenario, posterior_plot(post, out / "posterior.png")]
 

@@ -50,7 +50,7 @@ from datalever.sim.flow import (
     require_stackoverflow_calendar,
     seasonal_profile,
 )
-from datalever.sim.scenario import Scenario
+from datalever.sim.scenario import PeopleSection, Scenario
 from datalever.sim.sodata import TagTable, month_text
 
 F64 = npt.NDArray[np.float64]
@@ -186,7 +186,9 @@ def fit_posterior(
     path = gap_path(scenario, np.arange(first_ai_month(), max(horizon, cutoff) + 1))
     recent = table.counts[:, end - table.first - 5 : end - table.first + 1].sum(axis=1)
     weights = recent / recent.sum()
-    sd = scenario.people.ai_affinity_sd
+    # Within a tag, people's affinity spreads as the ABM's default assumes; the scenario's own value may be a
+    # fitted mixture (tags pooled), which must not feed back into the next fit.
+    sd = float(PeopleSection.model_fields["ai_affinity_sd"].default)
     belief = prior(table.tags)
     runs: list[AbcResult] = []
     for seed in seeds:
