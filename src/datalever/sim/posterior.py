@@ -319,7 +319,7 @@ def write_scenario(post: Posterior, path: Path) -> Path:
         "# Posterior medians below; 90% intervals (5%, 50%, 95%):",
         f"#   choice.adoption_weeks      {_fmt(facts['adoption_weeks'])}",
         f"#   choice.adoption_shape      {_fmt(facts['adoption_shape'])}",
-        f"#   platform.find_stock_elasticity {_fmt(facts['find_stock_elasticity'])}  <- narrowed by the decline accelerating",
+        f"#   platform.find_stock_elasticity {_fmt(facts['find_stock_elasticity'])}  <- narrowed by the fit",
         f"#   choice.ai_affinity_mean    {_fmt(facts['scenario_ai_affinity_mean'])}",
         f"#   people.ai_affinity_sd      {_fmt(facts['scenario_ai_affinity_sd'])}",
         f"#   platform.trend_per_year    {np.expm1(12 * post.baselines.total_slope):.4f} (all-tag total, "
