@@ -97,7 +97,7 @@ def test_missing_and_malformed_data_are_refused(tmp_path: Path) -> None:
 
 
 def test_packaged_tags_match_the_shared_source() -> None:
-    from tests.conftest import require_shared_data
+    from tests.support.data import require_shared_data
 
     source = require_shared_data("stackoverflow-monthly-questions", "questions_by_month_and_tag.csv")
     shared, packaged = load_tags(source), load_tags(None)

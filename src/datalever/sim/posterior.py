@@ -288,7 +288,7 @@ def summary(post: Posterior) -> dict[str, Any]:
 
 def fitted_scenario(post: Posterior) -> Scenario:
     """The calibrated scenario the ABM runs: posterior medians of adoption and of the mixture-matched affinity."""
-    from datalever.economy.config import validate_mapping
+    from datalever.documents import validate_mapping
 
     mean, spread = post.scenario_affinity()
     data = post.scenario.model_dump()

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from datalever.documents import validate_mapping
 from datalever.economy import ConfigError, Policy
-from datalever.economy.config import validate_mapping
 from datalever.sim.scenario import Scenario
 
 OUTPUTS = ("operator_cents", "platform_answers", "people_surplus_cents", "positive_sum")
