@@ -21,8 +21,8 @@ import time
 
 import numpy as np
 
+from datalever.documents import validate_mapping
 from datalever.economy import load_policy
-from datalever.economy.config import validate_mapping
 from datalever.sim.engine import run_simulations
 from datalever.sim.flow import first_ai_month
 from datalever.sim.posterior import fit_posterior, summary

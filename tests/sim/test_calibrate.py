@@ -52,7 +52,7 @@ def _synthetic(truth: np.ndarray) -> TagTable:
 
 def test_recovers_known_parameters_from_synthetic_tag_series() -> None:
     rng = np.random.default_rng(11)
-    truth = np.r_[np.log(40.0), np.log(1.2), -1.0, rng.normal(0.5, 1.0, 14)]
+    truth = np.r_[np.log(40.0), np.log(1.2), -2.5, rng.normal(0.5, 1.0, 14)]
     table = _synthetic(truth)
     post = fit_posterior(
         load_scenario("stackoverflow-2022"), table, cutoff=table.last, horizon=table.last, particles=400, seeds=(1,)

@@ -121,6 +121,19 @@ def test_report_leads_with_the_given_conditions_and_forecast(tmp_path: Path) -> 
     assert "One seed only" in html
 
 
+def test_report_shows_each_partys_region_when_discover_found_no_joint_one(tmp_path: Path) -> None:
+    boxes = tmp_path / "boxes.json"
+    parties = {
+        "operator": {"sentence": "operator no worse off when revenue per query is below 0.3", "coverage": 0.7},
+        "people": {"sentence": "people no worse off when the allowance is at least 400", "density": 0.9},
+    }
+    boxes.write_text(json.dumps({"boxes": [], "parties": parties}))
+    _simulate(tmp_path / "run", "--replicates", "0", "--conditions", str(boxes))
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "No region was found where all three parties gain" in html
+    assert parties["operator"]["sentence"] in html and parties["people"]["sentence"] in html
+
+
 def test_calibrate_command_refuses_missing_data(tmp_path: Path) -> None:
     out = tmp_path / "cal"
     missing = runner.invoke(app, ["calibrate", "--data", str(tmp_path / "none.csv"), "--out", str(out)])

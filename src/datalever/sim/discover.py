@@ -277,41 +277,31 @@ def plot(result: Discovery, path: Path) -> Path:
         cov, dens = zip(*box.trajectory, strict=True)
         axes[0].plot(cov, dens, "-", color=PALETTE[i % len(PALETTE)], lw=1, alpha=0.7)
         axes[0].plot([box.coverage], [box.density], "o", color=PALETTE[i % len(PALETTE)], ms=8, label=label)
-    axes[0].set_xlabel("coverage (share of positive-sum samples inside)")
-    axes[0].set_ylabel("density (share of samples inside that are positive-sum)")
+    what = "positive-sum" if joint else "no-worse-off"
+    axes[0].set_xlabel(f"coverage (share of {what} samples inside the box)")
+    axes[0].set_ylabel(f"density (share of samples inside that are {what})")
     axes[0].set_xlim(0, 1.02)
     axes[0].set_ylim(0, 1.02)
     axes[0].set_title("PRIM peeling trajectory", loc="left", fontsize=11)
     axes[0].grid(True, alpha=0.3)
-    if result.boxes:
-        axes[0].legend(frameon=False)
+    if shown:
+        axes[0].legend(frameon=False, fontsize=8)
     ax = axes[1]
-    dims = result.boxes[0].restricted(low, high) if result.boxes else []
-    if len(dims) < 2:
-        widths = (
-            np.array(
-                [
-                    (result.boxes[0].high[j] - result.boxes[0].low[j]) / max(high[j] - low[j], 1e-12)
-                    for j in range(x.shape[1])
-                ]
-            )
-            if result.boxes
-            else np.arange(x.shape[1], dtype=float)
-        )
-        dims = [int(j) for j in np.argsort(widths)[:2]]
-    a, b = dims[:2]
-    ax.scatter(
-        x[~result.positive, a], x[~result.positive, b], s=6, color=PALETTE[5], alpha=0.35, label="not positive-sum"
-    )
-    ax.scatter(
-        x[result.positive, a],
-        x[result.positive, b],
-        s=8,
-        color=PALETTE[2],
-        alpha=0.8,
-        label="positive-sum beyond seed noise",
-    )
-    for i, box in enumerate(result.boxes):
+    restricted: list[int] = []
+    for _, box in shown:
+        restricted += [j for j in box.restricted(low, high) if j not in restricted]
+    a, b = (restricted + [j for j in range(x.shape[1]) if j not in restricted])[:2]
+    if joint:
+        ok = result.positive
+        ax.scatter(x[~ok, a], x[~ok, b], s=6, color=PALETTE[5], alpha=0.35, label="not positive-sum")
+        ax.scatter(x[ok, a], x[ok, b], s=8, color=PALETTE[2], alpha=0.8, label="positive-sum beyond seed noise")
+    else:
+        ax.scatter(x[:, a], x[:, b], s=5, color=PALETTE[5], alpha=0.25, label="sample")
+        for i, (label, _) in enumerate(shown):
+            k = list(PARTIES.values()).index(label.split(" ")[0])
+            mask = result.party_ok[:, k]
+            ax.scatter(x[mask, a], x[mask, b], s=7, color=PALETTE[i % len(PALETTE)], alpha=0.6, label=label)
+    for i, (_, box) in enumerate(shown):
         ax.add_patch(
             Rectangle(
                 (box.low[a], box.low[b]),
@@ -320,12 +310,11 @@ def plot(result: Discovery, path: Path) -> Path:
                 fill=False,
                 lw=2,
                 color=PALETTE[i % len(PALETTE)],
-                label=f"box {i + 1}",
             )
         )
     ax.set_xlabel(result.parameters[a].name)
     ax.set_ylabel(result.parameters[b].name)
-    ax.set_title("samples and boxes (other inputs projected out)", loc="left", fontsize=11)
+    ax.set_title("samples and boxes on two restricted inputs (others projected out)", loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8, loc="upper right")
     fig.suptitle(
         f"Scenario discovery: {len(result.rows):,} samples x {len(result.seeds)} seeds, "

@@ -277,7 +277,7 @@ def gap_path(
     a seed draws one trajectory, for forecasts. Weeks count from `run.start`; a week belongs to the month of
     its midpoint.
     """
-    from datalever.economy.config import validate_mapping
+    from datalever.documents import validate_mapping
     from datalever.sim import dynamics
     from datalever.sim.engine import run_simulations
 

@@ -50,7 +50,7 @@ from datalever.sim.flow import (
     require_stackoverflow_calendar,
     seasonal_profile,
 )
-from datalever.sim.scenario import Scenario
+from datalever.sim.scenario import PeopleSection, Scenario
 from datalever.sim.sodata import TagTable, month_text
 
 F64 = npt.NDArray[np.float64]
@@ -186,7 +186,9 @@ def fit_posterior(
     path = gap_path(scenario, np.arange(first_ai_month(), max(horizon, cutoff) + 1))
     recent = table.counts[:, end - table.first - 5 : end - table.first + 1].sum(axis=1)
     weights = recent / recent.sum()
-    sd = scenario.people.ai_affinity_sd
+    # Within a tag, people's affinity spreads as the ABM's default assumes; the scenario's own value may be a
+    # fitted mixture (tags pooled), which must not feed back into the next fit.
+    sd = float(PeopleSection.model_fields["ai_affinity_sd"].default)
     belief = prior(table.tags)
     runs: list[AbcResult] = []
     for seed in seeds:
@@ -286,7 +288,7 @@ def summary(post: Posterior) -> dict[str, Any]:
 
 def fitted_scenario(post: Posterior) -> Scenario:
     """The calibrated scenario the ABM runs: posterior medians of adoption and of the mixture-matched affinity."""
-    from datalever.economy.config import validate_mapping
+    from datalever.documents import validate_mapping
 
     mean, spread = post.scenario_affinity()
     data = post.scenario.model_dump()
@@ -317,8 +319,7 @@ def write_scenario(post: Posterior, path: Path) -> Path:
         "# Posterior medians below; 90% intervals (5%, 50%, 95%):",
         f"#   choice.adoption_weeks      {_fmt(facts['adoption_weeks'])}",
         f"#   choice.adoption_shape      {_fmt(facts['adoption_shape'])}",
-        f"#   platform.find_stock_elasticity {_fmt(facts['find_stock_elasticity'])}"
-        "  <- narrowed by the decline accelerating",
+        f"#   platform.find_stock_elasticity {_fmt(facts['find_stock_elasticity'])}  <- narrowed by the fit",
         f"#   choice.ai_affinity_mean    {_fmt(facts['scenario_ai_affinity_mean'])}",
         f"#   people.ai_affinity_sd      {_fmt(facts['scenario_ai_affinity_sd'])}",
         f"#   platform.trend_per_year    {np.expm1(12 * post.baselines.total_slope):.4f} (all-tag total, "

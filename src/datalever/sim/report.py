@@ -63,6 +63,9 @@ def load_conditions(path: Path) -> list[dict[str, Any]]:
     """Boxes from a JSON file: a list of boxes or an object with a "boxes" list; each needs a "sentence"."""
     data = json.loads(path.read_text(encoding="utf-8"))
     boxes = data.get("boxes") if isinstance(data, dict) else data
+    if isinstance(data, dict) and boxes == [] and isinstance(data.get("parties"), dict):
+        # `datalever discover` found no joint region: show each party's own region instead, marked as such.
+        boxes = [{**box, "party": party} for party, box in data["parties"].items() if isinstance(box, dict)]
     if not isinstance(boxes, list) or not all(
         isinstance(b, dict) and isinstance(b.get("sentence"), str) for b in boxes
     ):
@@ -333,6 +336,11 @@ def conditions_section(extras: ReportExtras) -> Section:
         "than seed noise (PRIM boxes; coverage: share of all positive-sum samples inside the box; density: "
         "share of samples in the box that are positive-sum)."
     ]
+    if any("party" in box for box in extras.conditions):
+        paragraphs.append(
+            "No region was found where all three parties gain by more than seed noise at once; the rows are each "
+            "party's own region where it is no worse off."
+        )
     if extras.conditions_source:
         paragraphs.append(f"Source: {extras.conditions_source}.")
     images = [extras.conditions_plot] if extras.conditions_plot else []
