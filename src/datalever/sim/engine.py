@@ -45,6 +45,7 @@ from datalever.economy.stipends import (
     stipend_due,
 )
 from datalever.sim import dynamics
+from datalever.sim.memory import keep_freed_memory
 from datalever.sim.metrics import INDEX, NAMES, PEOPLE_FIELDS
 from datalever.sim.population import MAX_WEEKLY_QUESTIONS, Traits, block_sizes, draw_traits
 from datalever.sim.scenario import RunSection, Scenario
@@ -744,6 +745,7 @@ def run_simulations(
     processes that each own some blocks for the whole run (no GIL at all; only the week's context and the
     tallies cross). Each block has its own random stream, so results never depend on how they are spread.
     """
+    keep_freed_memory()
     workers = threads or os.cpu_count() or 1
     blocks = len(block_sizes(scenario.run.agents))
     if processes is None:
