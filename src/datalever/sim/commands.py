@@ -69,6 +69,13 @@ def register(app: typer.Typer) -> None:
         weeks: int | None = typer.Option(None, "--weeks", help="Weekly steps [default: from the scenario]."),
         seed: int | None = typer.Option(None, "--seed", help="Random seed [default: from the scenario]."),
         out: Path = typer.Option(Path("sim-out"), "--out", help="Directory for report.html, PNGs, series, summary."),
+        replicates: int = typer.Option(
+            2, "--replicates", help="Further seeds (seed+1, ...) run to show seed noise of the verdict (0: none)."
+        ),
+        conditions: Path | None = typer.Option(
+            None, "--conditions", help="JSON boxes from `datalever discover` to lead the report with."
+        ),
+        forecast: Path | None = typer.Option(None, "--forecast", help="Fan chart PNG from `datalever forecast`."),
     ) -> None:
         """Run the ecosystem model with and without the credit policy and report who gains."""
         import time
@@ -78,15 +85,30 @@ def register(app: typer.Typer) -> None:
 
         from datalever.economy import ConfigError, load_policy
         from datalever.sim.engine import run_simulations
-        from datalever.sim.report import write_outputs
+        from datalever.sim.outcomes import PairResult, party_deltas, run_pair
+        from datalever.sim.report import (
+            ReportExtras,
+            expiry_sentence,
+            load_conditions,
+            replicate_sentence,
+            write_outputs,
+        )
         from datalever.sim.scenario import load_scenario, with_overrides
 
         console = Console()
         try:
             chosen = with_overrides(load_scenario(scenario), agents=agents, weeks=weeks, seed=seed)
             rules = load_policy(policy)
+            if not 0 <= replicates <= 100:
+                raise ConfigError("--replicates", [f"must be between 0 and 100, got {replicates}"])
+            if forecast is not None and (not forecast.is_file() or forecast.suffix.lower() != ".png"):
+                raise ConfigError(str(forecast), ["--forecast must be an existing PNG file"])
+            boxes = load_conditions(conditions) if conditions is not None else []
         except ConfigError as error:
             _fail(str(error))
+            return
+        except (OSError, ValueError) as error:
+            _fail(f"--conditions: {error}")
             return
         started = time.perf_counter()
         with Progress(
@@ -101,11 +123,29 @@ def register(app: typer.Typer) -> None:
             baseline, with_policy = run_simulations(
                 chosen, [None, rules], ["baseline", "policy"], on_week=lambda _week: progress.advance(task)
             )
+            deltas = []
+            if replicates:
+                deltas.append(party_deltas(PairResult(baseline, with_policy)))
+                seeds = progress.add_task(f"{replicates} more seeds for the seed noise", total=replicates)
+                for k in range(1, replicates + 1):
+                    deltas.append(party_deltas(run_pair(chosen, rules, seed=chosen.run.seed + k, threads=None)))
+                    progress.advance(seeds)
         simulated = time.perf_counter() - started
-        summary = write_outputs(baseline, with_policy, out, policy_source=str(policy) if policy else "default")
+        extras = ReportExtras(
+            conditions=boxes,
+            conditions_source=str(conditions) if conditions else "",
+            forecast_fan=forecast,
+            replicates=deltas,
+        )
+        with console.status(f"writing the report, plots and series to {out}"):
+            summary = write_outputs(
+                baseline, with_policy, out, policy_source=str(policy) if policy else "default", extras=extras
+            )
         verdict = summary["verdict"]
         colour = "green" if verdict["positive_sum"] else "red"
         console.print(f"[{colour}]{verdict['text']}[/]", highlight=False)
+        console.print(replicate_sentence(summary), highlight=False)
+        console.print(expiry_sentence(summary["credits"]), highlight=False)
         console.print(
             f"simulated in {simulated:.1f} s, report written in {time.perf_counter() - started - simulated:.1f} s: "
             f"{out / 'report.html'}",

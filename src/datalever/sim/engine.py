@@ -120,6 +120,7 @@ class People:
     rules: Rules | None
     contribution_rate: npt.NDArray[np.float32] = field(init=False)
     browse_rate: npt.NDArray[np.float32] = field(init=False)  # answers a week while browsing, per contributor
+    browse_total: float = field(init=False, default=0.0)  # their sum over the block
     questions: npt.NDArray[np.int16] = field(init=False)
     ai: npt.NDArray[np.int16] = field(init=False)
     extra_visits: npt.NDArray[np.int16] = field(init=False)
@@ -136,13 +137,14 @@ class People:
     platform_reputation: npt.NDArray[np.float32] = field(init=False)  # reputation on the platform
     scores_answers: bool = field(init=False, default=False)  # only a policy with a stipend needs answer scores
     ai_answers_received: npt.NDArray[np.int32] = field(init=False)
-    surplus_utils: npt.NDArray[np.float64] = field(init=False)  # expected consumer surplus so far (log-sum)
+    gain_sum: npt.NDArray[np.float32] = field(init=False)  # log-sum gains per question so far (see `people`)
     earned_credits: npt.NDArray[np.int64] = field(init=False)  # feedback and stipend credits received so far
     logsum_gain: npt.NDArray[np.float32] = field(init=False)  # this week's log(1 + exp(U_AI - U_platform))
     reputation: npt.NDArray[np.float64] = field(init=False)
     buckets: dict[int, npt.NDArray[np.int32]] = field(init=False)
     outstanding: int = field(init=False, default=0)
     rate_total: float = field(init=False, default=0.0)  # expected questions a week of the whole block
+    platform_utility_sum: float = field(init=False, default=0.0)  # sum over weeks of V(platform), float32 steps
     _month: int = field(init=False, default=0)  # calendar month of the week being stepped
 
     def __post_init__(self) -> None:
@@ -160,6 +162,7 @@ class People:
             browse = (browse * boost).astype(np.float32)
         self.contribution_rate = rate
         self.browse_rate = browse
+        self.browse_total = float(browse.sum(dtype=np.float64))
         self.questions = np.zeros(n, np.int16)
         self.ai = np.zeros(n, np.int16)
         self.extra_visits = np.zeros(n, np.int16)
@@ -180,7 +183,7 @@ class People:
         ).astype(np.float32)
         self.scores_answers = self.rules is not None and self.rules.policy.stipend.credits_per_month > 0
         self.ai_answers_received = np.zeros(n, np.int32)
-        self.surplus_utils = np.zeros(n, np.float64)
+        self.gain_sum = np.zeros(n, np.float32)
         self.earned_credits = np.zeros(n, np.int64)
         self.logsum_gain = np.empty(n, np.float32)
         initial = self.rules.policy.feedback.initial_reputation if self.rules else 0.0
@@ -195,7 +198,8 @@ class People:
         klass = np.zeros(tr.size, np.int8)
         klass[tr.contributors] = np.where(tr.superuser, 2, 1)
         return {
-            "surplus_utils": self.surplus_utils,
+            "surplus_utils": tr.rate.astype(np.float64)
+            * (self.gain_sum.astype(np.float64) + self.platform_utility_sum),
             "earned_credits": self.earned_credits,
             "balance": self.balance.astype(np.int64),
             "contributor_class": klass,
@@ -306,11 +310,11 @@ class People:
         share = self.scratch[:aware]
         np.multiply(tr.exp_neg_affinity[:aware], np.float32(ctx.odds), out=share)
         share += np.float32(1.0)
-        # log(1 + exp(d)) = d + log(1 + exp(-d)) = d + log(share), with d = gap + affinity.
+        # The log-sum gain log(1 + exp(d)), d = gap + affinity, as log1p(exp(affinity) * exp(gap)): one
+        # multiply and one (vectorized) log1p a week.
         gain = self.logsum_gain[:aware]
-        np.log(share, out=gain)
-        gain += tr.affinity[:aware]
-        gain += np.float32(ctx.gap)
+        np.multiply(tr.exp_affinity[:aware], np.float32(math.exp(ctx.gap)), out=gain)
+        np.log1p(gain, out=gain)
         np.divide(self.questions[:aware], share, out=share)  # expected AI questions: q * p
         share += np.multiply(lane[:aware], UNIT16, out=self.scratch2[:aware])
         np.copyto(self.ai[:aware], share, casting="unsafe")  # floor: an unbiased integer split
@@ -323,13 +327,15 @@ class People:
         of credits were taken out of the gain by `charge`)."""
         tr = self.traits
         base = np.float32(ctx.platform_utility)
-        self.surplus_utils += tr.rate * base
+        # The platform's utility is the same for everyone this week: one number, multiplied by each person's
+        # question rate only when the per-person results are read (see `people`).
+        self.platform_utility_sum += float(base)
         week_total = self.rate_total * float(base)
         if aware:
             gain = self.logsum_gain[:aware]
-            np.multiply(tr.rate[:aware], gain, out=gain)
-            self.surplus_utils[:aware] += gain
-            week_total += float(gain.sum(dtype=np.float64))
+            self.gain_sum[:aware] += gain  # per question; multiplied by the question rate when read
+            weighted = np.multiply(tr.rate[:aware], gain, out=self.scratch2[:aware])
+            week_total += float(weighted.sum())
         tally[_F["surplus_utils"]] = week_total
 
     def contribute(
@@ -348,13 +354,12 @@ class People:
             visits += self.extra_visits[c]
             self.extra_visits[clicked] = 0
         expected = visits * (self.contribution_rate * np.float32(ctx.answer_scale))
-        browse = self.browse_rate * np.float32(ctx.browse_scale)
-        expected += browse
+        expected += self.browse_rate * np.float32(ctx.browse_scale)
         answers = (expected + lane[c] * UNIT16).astype(np.int32)
         if self.scores_answers:
             self.score_answers(answers[self.linked_positions])
         tally[_F["answers"]] = answers.sum()
-        tally[_F["browse_answers"]] = browse.sum(dtype=np.float64)
+        tally[_F["browse_answers"]] = self.browse_total * ctx.browse_scale
         tally[_F["active_contributors"]] = np.count_nonzero(answers)
 
     def score_answers(self, answers: npt.NDArray[np.int32]) -> None:
@@ -502,10 +507,12 @@ class People:
             g_all, a_all, r_all = given[more], accepted[more], rep[more]
             e_all = np.zeros(more.size, np.int64)
             still = np.bincount(g_all)[::-1].cumsum()[::-1]  # still[j]: people with at least j submissions
+            done = a_all // g_all  # accepted verdicts among the first j submissions (j = 1), spread evenly
             for j in range(1, cap):
                 k = int(still[j + 1])
-                g, a = g_all[:k], a_all[:k]
-                step_ok = (j + 1) * a // g > j * a // g
+                upto = (j + 1) * a_all[:k] // g_all[:k]
+                step_ok = upto > done[:k]
+                done[:k] = upto
                 e_all[:k] += np.asarray(feedback_reward(r_all[:k], rules), dtype=np.int64) * step_ok
                 r_all[:k] = reputation_after(r_all[:k], step_ok, rules)
             earned[more] += e_all

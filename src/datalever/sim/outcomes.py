@@ -218,14 +218,17 @@ def run_pair(
     agents: int | None = None,
     weeks: int | None = None,
     *,
-    threads: int = 1,
+    threads: int | None = 1,
 ) -> PairResult:
     """Run the scenario without and with the policy (same seed); `seed/agents/weeks` override `[run]`.
 
-    One thread by default: analyses run many pairs side by side (Dask workers), one per core.
+    One thread by default: analyses run many pairs side by side (Dask workers), one per core; None uses
+    every core (threads, or worker processes for runs of several blocks).
     """
     chosen = with_overrides(scenario, agents=agents, weeks=weeks, seed=seed)
-    baseline, with_policy = run_simulations(chosen, [None, policy], ["baseline", "policy"], threads=threads)
+    baseline, with_policy = run_simulations(
+        chosen, [None, policy], ["baseline", "policy"], threads=threads, processes=None if threads is None else False
+    )
     return PairResult(baseline, with_policy)
 
 

@@ -35,6 +35,7 @@ class Traits:
     rate_fraction16: npt.NDArray[np.uint16]  # the same chance as a threshold for a 16-bit random lane
     affinity: F32  # personal AI affinity deviation (utility units), for the log-sum of consumer surplus
     exp_neg_affinity: F32  # exp(-personal AI affinity deviation), so the logit needs one multiply a week
+    exp_affinity: F32  # exp(+affinity), so the log-sum gain is one multiply and one log1p a week
     adoption_week: F32  # weeks after launch until the person considers the AI (ascending within the block)
     linked: B  # linked a platform account to the AI service
     spammer: B  # feedback mostly spam
@@ -86,6 +87,7 @@ def draw_traits(size: int, scenario: Scenario, rng: np.random.Generator) -> Trai
         rate_fraction16=np.round((rate - whole) * 65536).clip(0, 65535).astype(np.uint16),
         affinity=affinity,
         exp_neg_affinity=np.exp(-affinity).astype(np.float32),
+        exp_affinity=np.exp(affinity).astype(np.float32),
         adoption_week=adoption,
         linked=linked,
         spammer=spammer,
