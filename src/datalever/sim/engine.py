@@ -33,9 +33,11 @@ from datalever.economy import (
     allowance_due,
     apply_verdicts,
     citations_due,
+    credits_to_cents,
     expiry_month_index,
     month_index,
     session_total_price,
+    spend_order_key,
 )
 from datalever.economy.stipends import (
     counts_accepted_answer,
@@ -230,7 +232,7 @@ class People:
 
     def _spending_order(self) -> list[int]:
         """Credits that expire soonest are spent first; never-expiring credits last."""
-        return sorted(self.buckets, key=lambda key: (key == NEVER, key))
+        return sorted(self.buckets, key=lambda key: spend_order_key(None if key == NEVER else key))
 
     def month_events(self, ctx: WeekContext, tally: npt.NDArray[np.float64]) -> None:
         """Calendar-month events under the policy: last month's stipends, expiry, this month's allowance."""
@@ -638,9 +640,12 @@ class Assistant:
         s["revenue_cents"][week] = served * revenue
         s["feedback_value_cents"][week] = total[_F["feedback_accepted"]] * ai.feedback_value_cents
         s["operator_net_cents"][week] = (
-            s["revenue_cents"][week] - s["compute_cost_cents"][week] + s["feedback_value_cents"][week] - earned * value
+            s["revenue_cents"][week]
+            - s["compute_cost_cents"][week]
+            + s["feedback_value_cents"][week]
+            - credits_to_cents(earned, value)
         )
-        s["credit_liability_cents"][week] = total[_F["credits_outstanding"]] * value
+        s["credit_liability_cents"][week] = credits_to_cents(total[_F["credits_outstanding"]], value)
         s["credits_issued"][week] = (
             total[_F["credits_allowance"]] + total[_F["credits_feedback"]] + total[_F["credits_stipend"]]
         )
