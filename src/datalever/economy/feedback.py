@@ -94,12 +94,16 @@ def apply_verdicts(
             np.greater(up, done[:k], out=ok)  # evenly_spread(given, accepted, j)
             done[:k] = up
             table.step(rm[:k], ok, counts_more[:, :k])
-        counts[:, more] += counts_more
+    e = table.credits(counts)
+    if more.size:
+        e[more] += table.credits(counts_more)  # integers: the order of the sums does not matter
         r[more] = rm
     if not (np.all(r >= 0.0) and np.all(r <= 1.0)):  # pragma: no cover - both moves stay in [0, 1]
         raise AssertionError("reputation left [0, 1]")
+    if not some:
+        return e, r
     earned = np.zeros(rep.size, np.int64)
-    earned[has] = table.credits(counts)
+    earned[has] = e
     rep[has] = r
     return earned, rep
 
