@@ -17,6 +17,7 @@ from datalever.service.routes import (
     reports,
     stipends,
 )
+from datalever.webapp.router import router as webapp_router
 
 ROUTERS: list[APIRouter] = [
     members.router,
@@ -29,4 +30,5 @@ ROUTERS: list[APIRouter] = [
     reports.router,
     stipends.router,
     flows.router,
+    webapp_router,
 ]

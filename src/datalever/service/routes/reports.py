@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
 
 from datalever.ledger.db import READONLY
+from datalever.ledger.errors import BadRequest
 from datalever.ledger.keys import Principal, Role
 from datalever.ledger.posting import Ledger
-from datalever.ledger.queries import summary
+from datalever.ledger.queries import FLOWS, SOURCES, flows_by_source, summary
 from datalever.service.auth import require_roles
 from datalever.service.deps import get_ledger
 
@@ -33,15 +35,57 @@ class SummaryOut(BaseModel):
     queries_charged: int
     feedback: FeedbackCounts
     credit_value_cents: int
+    period: dict[str, str | None] = Field(
+        description="The months `credits_issued`, `credits_spent`, `credits_expired` and `by_source` cover "
+        "(null: open-ended). Outstanding credits and liability are always as of now."
+    )
+    by_source: dict[str, dict[str, int]] = Field(
+        description="Credits issued, spent and expired in the period, by the source of the lot they created or "
+        f"drew on ({', '.join(SOURCES)}); each flow's sources add up to its total."
+    )
+
+
+MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="A month, YYYY-MM.")]
+SUMMARY_PARAMS = frozenset({"from", "to"})
+
+
+def month_start(month: str, *, after: bool = False) -> datetime:
+    """The first instant of a YYYY-MM month (or of the month after it)."""
+    year, number = int(month[:4]), int(month[5:7])
+    if after:
+        year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+    return datetime(year, number, 1, tzinfo=UTC)
 
 
 @router.get("/summary", response_model=SummaryOut)
 def get_summary(
-    _principal: Principal = Depends(require_roles(Role.ADMIN, Role.OPERATOR)), ledger: Ledger = Depends(get_ledger)
+    request: Request,
+    from_: Annotated[MonthQuery, Query(alias="from", description="First month included, YYYY-MM.")] = None,
+    to: Annotated[MonthQuery, Query(description="Last month included, YYYY-MM.")] = None,
+    _principal: Principal = Depends(require_roles(Role.ADMIN, Role.OPERATOR)),
+    ledger: Ledger = Depends(get_ledger),
 ) -> dict[str, Any]:
+    """The economics: totals (optionally for the months `from`..`to`), split by source, and the liability now."""
+    unknown = sorted(set(request.query_params) - SUMMARY_PARAMS)
+    if unknown:
+        raise BadRequest(f"unknown query parameter {unknown[0]!r}: /v1/summary takes from=YYYY-MM and to=YYYY-MM")
+    if from_ is not None and to is not None and from_ > to:
+        raise BadRequest(f"from={from_} is after to={to}")
+    start = month_start(from_) if from_ else None
+    end = month_start(to, after=True) if to else None
     system = ledger.system_accounts()
     with ledger.engine.connect().execution_options(**READONLY) as conn:
-        return summary(conn, ledger.policy, system)
+        body = summary(conn, ledger.policy, system)
+        by_source: dict[str, dict[str, int]] = {flow: dict.fromkeys(SOURCES, 0) for flow in FLOWS}
+        for _month, flow, source, amount in flows_by_source(conn, system, start, end):
+            by_source[flow][source] += amount
+    body["by_source"] = by_source
+    body["period"] = {"from": from_, "to": to}
+    if start is not None or end is not None:
+        body["credits_issued"] = sum(by_source["issued"].values())
+        body["credits_spent"] = sum(by_source["spent"].values())
+        body["credits_expired"] = sum(by_source["expired"].values())
+    return body
 
 
 @router.get("/policy", tags=["reports"])
