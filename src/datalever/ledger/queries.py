@@ -177,14 +177,21 @@ SOURCES = ("allowance", "feedback", "stipend", "grant", "pool", "other")
 
 
 def source_bucket(lot_source: str | None, kind: str) -> str:
-    """The source credits count under: the lot's label up to ':' (e.g. 'stipend:github' -> stipend) when it is
-    a known source, else the transfer's kind (a grant labelled 'promotion' is a grant), else 'other'."""
-    for label in ((lot_source or "").split(":", 1)[0].lower(), kind.split(":", 1)[0].lower()):
-        if label.startswith("pool"):
-            return "pool"
-        if label in SOURCES:
-            return label
-    return "other"
+    """The source credits count under, from the lot they created or drew on.
+
+    The ledger's own jobs label their lots 'allowance', 'feedback', 'stipend' (or 'stipend:<platform>') and
+    'pool:<name>'; the only free-form label is the one an admin gives a grant ('welcome', 'promotion'), so any
+    other lot label is a grant. Without a lot (an unbounded account on both sides) the transfer's kind decides.
+    """
+    label = (lot_source or "").split(":", 1)[0].lower()
+    if label.startswith("pool"):
+        return "pool"
+    if label in SOURCES:
+        return label
+    if lot_source:
+        return "grant"
+    kind_label = kind.split(":", 1)[0].lower()
+    return kind_label if kind_label in SOURCES else "other"
 
 
 def flows_by_source(

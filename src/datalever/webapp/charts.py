@@ -23,7 +23,7 @@ PALETTE = {
     "queries": "#5b4fa8",
 }
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 56, 32, 16, 40
 
 
 def nice_max(value: float) -> float:
@@ -86,7 +86,10 @@ class Chart:
 
 def _ticks(top: float, fmt: str = "{:,.0f}") -> list[Tick]:
     plot = HEIGHT - TOP - BOTTOM
-    return [Tick(TOP + plot * (1 - i / 4), fmt.format(top * i / 4)) for i in range(5)]
+    values = [top * i / 4 for i in range(5)]
+    if fmt == "{:,.0f}" and any(v != int(v) for v in values):
+        fmt = "{:,.1f}"  # e.g. 12.5 between 0 and 50
+    return [Tick(TOP + plot * (1 - v / top), fmt.format(v)) for v in values]
 
 
 def _xlabels(labels: list[str], step: float, offset: float) -> list[XLabel]:

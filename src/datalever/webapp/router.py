@@ -566,6 +566,16 @@ def lever_new(request: Request) -> Response:
     return page(request, "lever_new.html.j2", form={}, errors={}, labels=directory.LEVER_LABELS)
 
 
+FRIENDLY = {
+    "title": "Give the entry a name of 3 to 200 characters.",
+    "summary": "Say what it does in 20 to 2000 characters.",
+    "lever": "Choose which lever it pulls.",
+    "url": "Enter a web address starting with https:// (or http://).",
+    "evidence_url": "Enter the evidence as a web address starting with https://.",
+    "evidence_title": "Say in 3 to 300 characters what the link shows.",
+}
+
+
 def _entry_from_form(form: dict[str, str]) -> tuple[LeverEntry | None, dict[str, str]]:
     """Validate a submission; errors keyed by form field, in words a person can act on."""
     evidence = []
@@ -589,11 +599,13 @@ def _entry_from_form(form: dict[str, str]) -> tuple[LeverEntry | None, dict[str,
         for problem in error.errors():
             loc = problem["loc"]
             name = str(loc[0]) if loc else "title"
+            message = FRIENDLY.get(name) or str(problem["msg"]).removeprefix("Value error, ")
             if name == "evidence":
                 name = f"evidence_{loc[2]}_{int(loc[1]) + 1}" if len(loc) > 2 else "evidence_url_1"
+                message = FRIENDLY.get(name.rsplit("_", 1)[0], message)
                 if not evidence:
-                    problem = {**problem, "msg": "Add at least one evidence link (a source showing what it does)."}
-            errors.setdefault(name, str(problem["msg"]).removeprefix("Value error, "))
+                    message = "Add at least one evidence link (a source showing what it does)."
+            errors.setdefault(name, message)
         return None, errors
     unknown = [node for node in entry.nodes if node not in catalog().nodes]
     if unknown:

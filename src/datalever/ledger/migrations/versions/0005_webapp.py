@@ -99,8 +99,13 @@ def upgrade() -> None:
     op.bulk_insert(
         levers,
         [
-            {**entry.model_dump(mode="json"), "status": "approved", "submitted_at": stamp, "moderated_at": stamp,
-             "moderated_by": "seed"}
+            {
+                **entry.model_dump(mode="json"),
+                "status": "approved",
+                "submitted_at": stamp,
+                "moderated_at": stamp,
+                "moderated_by": "seed",
+            }
             for entry in seed_entries()
         ],
     )
