@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 
 from datalever.economy import Policy, credits_to_cents
-from datalever.ledger.models import LOTS, TRANSFERS
+from datalever.ledger.models import TRANSFERS
 from datalever.ledger.queries import FLOWS, SOURCES, flows_by_source, queries_by_month
 from datalever.stipends.models import STIPEND_PAYMENTS
 
@@ -36,13 +36,20 @@ _cache: dict[str, _Totals] = {}
 _lock = threading.Lock()
 
 
-def _settled_id(conn: Connection, now: datetime) -> int:
-    """The largest transfer id created before now - SETTLE (transfer ids grow with time)."""
-    return int(
-        conn.execute(
-            select(func.coalesce(func.max(TRANSFERS.c.id), 0)).where(TRANSFERS.c.created_at < now - SETTLE)
-        ).scalar_one()
-    )
+def _settled_id(conn: Connection, now: datetime, known: int) -> int:
+    """The largest transfer id created before now - SETTLE, found by bisecting ids (transfer ids grow with
+    time; the table has no index by time), starting from an id already known to be settled."""
+    cutoff = now - SETTLE
+    low, high = known, int(conn.execute(select(func.coalesce(func.max(TRANSFERS.c.id), 0))).scalar_one())
+    first_at = select(TRANSFERS.c.created_at).order_by(TRANSFERS.c.id).limit(1)
+    while low < high:  # invariant: ids <= low are settled; ids > high are not
+        middle = (low + high + 1) // 2
+        at = conn.execute(first_at.where(TRANSFERS.c.id >= middle)).scalar()
+        if at is not None and at < cutoff:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def monthly(
@@ -53,7 +60,7 @@ def monthly(
     with _lock:
         cached = _cache.get(key)
         totals = _Totals(cached.upto_id, dict(cached.flows), dict(cached.queries)) if cached else _Totals()
-    settled = _settled_id(conn, now)
+    settled = _settled_id(conn, now, totals.upto_id)
     if settled > totals.upto_id:
         for month, flow, source, amount in flows_by_source(conn, system, after_id=totals.upto_id, upto_id=settled):
             totals.flows[(month, flow, source)] = totals.flows.get((month, flow, source), 0) + amount
@@ -108,7 +115,9 @@ def operator_view(
     for m in all_months:
         running += net_by_month[m]
         liability.append((m, running))
-    outstanding = int(conn.execute(select(func.coalesce(func.sum(LOTS.c.remaining), 0))).scalar_one())
+    # Credits held = issued - spent - expired (every movement is a balanced transfer), so the books give the
+    # liability without summing every lot.
+    outstanding = running
     query_series = [queries.get(m, 0) for m in last_months]
     cost_per_query_cents = (
         policy.credit.value_cents * policy.query.base_price
