@@ -9,6 +9,7 @@ from datalever.flows.cli import register as register_flows
 from datalever.service.cli import register as register_service
 from datalever.service.stipends_cli import register as register_stipends
 from datalever.sim.cli import register as register_sim
+from datalever.webapp.commands import register as register_web
 
 app = typer.Typer(
     name="datalever",
@@ -35,3 +36,4 @@ register_service(app)
 register_stipends(app)
 register_sim(app)
 register_flows(app)
+register_web(app)

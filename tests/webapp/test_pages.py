@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -369,3 +370,24 @@ def test_operator_page_shows_months_by_source(web: Web) -> None:
     web.clock.advance(minutes=1)
     again = client.get("/operator").text
     assert "45" in again  # the newer grant is counted on top of the cached totals
+
+
+def test_signin_code_command(web: Web) -> None:
+    from typer.testing import CliRunner
+
+    from datalever.cli import app as cli
+
+    member = web.new_member()
+    url = str(web.ledger.engine.url)
+    bad = CliRunner().invoke(cli, ["web", "signin-code", "--member", "999", "--database-url", url])
+    assert bad.exit_code == 2 and "999" in bad.output
+    wrong = CliRunner().invoke(cli, ["web", "signin-code", "--role", "platform", "--database-url", url])
+    assert wrong.exit_code == 2 and "unknown role" in wrong.output
+    ok = CliRunner().invoke(cli, ["web", "signin-code", "--member", str(member), "--database-url", url])
+    assert ok.exit_code == 0, ok.output
+    code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})$", ok.stdout, re.MULTILINE)
+    assert code is not None
+    client = web.browser()
+    web.clock.now = datetime.now(UTC)  # the command stamps codes with the real clock
+    response = client.post("/signin", data={"csrf_token": csrf_of(client.get("/signin")), "code": code.group(1)})
+    assert response.status_code == 303
