@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, func, or_, select
+from sqlalchemy import Connection, String, and_, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -213,15 +213,26 @@ def flows_by_source(
     debit_lot = aliased(LOTS)
     sinks = (system["issuance"], system["spend"], system["expiry"])
     month = utc_month(TRANSFERS.c.created_at)
+    # (flow, sign) per direction, and the lot whose source counts: credits leaving the issuance source are
+    # issued, credits entering a sink spent or expired; the opposite direction reverses that flow. Grouping by
+    # this code (not by account) keeps the groups few whatever the number of members.
+    directions = [
+        (TRANSFERS.c.debit_account_id == system["issuance"], "issued", 1, credit_lot.c.source),
+        (TRANSFERS.c.credit_account_id == system["issuance"], "issued", -1, debit_lot.c.source),
+        (TRANSFERS.c.credit_account_id == system["spend"], "spent", 1, debit_lot.c.source),
+        (TRANSFERS.c.debit_account_id == system["spend"], "spent", -1, credit_lot.c.source),
+        (TRANSFERS.c.credit_account_id == system["expiry"], "expired", 1, debit_lot.c.source),
+        (TRANSFERS.c.debit_account_id == system["expiry"], "expired", -1, credit_lot.c.source),
+    ]
+    code = case(*((condition, index) for index, (condition, *_rest) in enumerate(directions)), else_=-1)
+    source = case(*((condition, lot_source) for condition, _flow, _sign, lot_source in directions))
     query = (
         select(
             month.label("month"),
-            TRANSFERS.c.debit_account_id,
-            TRANSFERS.c.credit_account_id,
+            code.label("code"),
             TRANSFERS.c.kind,
-            credit_lot.c.source.label("credit_source"),
-            debit_lot.c.source.label("debit_source"),
-            func.sum(TRANSFERS.c.amount).label("amount"),
+            source.label("source"),
+            func.sum(TRANSFERS.c.amount),
         )
         .select_from(
             TRANSFERS.outerjoin(credit_lot, credit_lot.c.id == TRANSFERS.c.credit_lot_id).outerjoin(
@@ -232,14 +243,7 @@ def flows_by_source(
             or_(TRANSFERS.c.debit_account_id.in_(sinks), TRANSFERS.c.credit_account_id.in_(sinks)),
             TRANSFERS.c.id > after_id,
         )
-        .group_by(
-            month,
-            TRANSFERS.c.debit_account_id,
-            TRANSFERS.c.credit_account_id,
-            TRANSFERS.c.kind,
-            credit_lot.c.source,
-            debit_lot.c.source,
-        )
+        .group_by(month, code, TRANSFERS.c.kind, source)
     )
     if upto_id is not None:
         query = query.where(TRANSFERS.c.id <= upto_id)
@@ -248,24 +252,11 @@ def flows_by_source(
     if end is not None:
         query = query.where(TRANSFERS.c.created_at < end)
     totals: dict[tuple[str, str, str], int] = {}
-    for row in conn.execute(query):
-        amount = int(row.amount)
-        # (flow, sign, lot source): credits leaving the issuance source are issued, entering a sink spent or
-        # expired; the opposite direction is a reversal of that flow.
-        if row.debit_account_id == system["issuance"]:
-            flow, sign, lot_source = "issued", 1, row.credit_source
-        elif row.credit_account_id == system["issuance"]:
-            flow, sign, lot_source = "issued", -1, row.debit_source
-        elif row.credit_account_id == system["spend"]:
-            flow, sign, lot_source = "spent", 1, row.debit_source
-        elif row.debit_account_id == system["spend"]:
-            flow, sign, lot_source = "spent", -1, row.credit_source
-        elif row.credit_account_id == system["expiry"]:
-            flow, sign, lot_source = "expired", 1, row.debit_source
-        else:
-            flow, sign, lot_source = "expired", -1, row.credit_source
-        key = (row.month, flow, source_bucket(lot_source, row.kind))
-        totals[key] = totals.get(key, 0) + sign * amount
+    for row_month, row_code, kind, lot_source, amount in conn.execute(query):
+        assert 0 <= row_code < len(directions), "every selected transfer touches a system account"
+        _condition, flow, sign, _lot = directions[row_code]
+        key = (str(row_month), flow, source_bucket(lot_source, kind))
+        totals[key] = totals.get(key, 0) + sign * int(amount)
     return sorted((month, flow, source, amount) for (month, flow, source), amount in totals.items())
 
 

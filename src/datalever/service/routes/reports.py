@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,7 +11,8 @@ from datalever.ledger.db import READONLY
 from datalever.ledger.errors import BadRequest
 from datalever.ledger.keys import Principal, Role
 from datalever.ledger.posting import Ledger
-from datalever.ledger.queries import FLOWS, SOURCES, flows_by_source, summary
+from datalever.ledger.queries import FLOWS, SOURCES, summary
+from datalever.ledger.rollups import monthly
 from datalever.service.auth import require_roles
 from datalever.service.deps import get_ledger
 
@@ -49,14 +49,6 @@ MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", des
 SUMMARY_PARAMS = frozenset({"from", "to"})
 
 
-def month_start(month: str, *, after: bool = False) -> datetime:
-    """The first instant of a YYYY-MM month (or of the month after it)."""
-    year, number = int(month[:4]), int(month[5:7])
-    if after:
-        year, number = (year + 1, 1) if number == 12 else (year, number + 1)
-    return datetime(year, number, 1, tzinfo=UTC)
-
-
 @router.get("/summary", response_model=SummaryOut)
 def get_summary(
     request: Request,
@@ -71,17 +63,17 @@ def get_summary(
         raise BadRequest(f"unknown query parameter {unknown[0]!r}: /v1/summary takes from=YYYY-MM and to=YYYY-MM")
     if from_ is not None and to is not None and from_ > to:
         raise BadRequest(f"from={from_} is after to={to}")
-    start = month_start(from_) if from_ else None
-    end = month_start(to, after=True) if to else None
     system = ledger.system_accounts()
     with ledger.engine.connect().execution_options(**READONLY) as conn:
         body = summary(conn, ledger.policy, system)
-        by_source: dict[str, dict[str, int]] = {flow: dict.fromkeys(SOURCES, 0) for flow in FLOWS}
-        for _month, flow, source, amount in flows_by_source(conn, system, start, end):
+        flows, _queries = monthly(ledger.engine, conn, system, ledger.clock())
+    by_source: dict[str, dict[str, int]] = {flow: dict.fromkeys(SOURCES, 0) for flow in FLOWS}
+    for (month, flow, source), amount in flows.items():
+        if (from_ is None or month >= from_) and (to is None or month <= to):
             by_source[flow][source] += amount
     body["by_source"] = by_source
     body["period"] = {"from": from_, "to": to}
-    if start is not None or end is not None:
+    if from_ is not None or to is not None:
         body["credits_issued"] = sum(by_source["issued"].values())
         body["credits_spent"] = sum(by_source["spent"].values())
         body["credits_expired"] = sum(by_source["expired"].values())
