@@ -32,7 +32,7 @@ def populate(web: Web) -> World:
 
     with web.ledger.engine.begin() as conn:
         web.tokens[member_role] = create_key(conn, "member", member)[1]
-    for month, charges in (("2026-01", 30), ("2026-02", 45), ("2026-03", 20)):
+    for month, charges in (("2026-01", 12), ("2026-02", 18), ("2026-03", 9)):
         web.clock.now = datetime(int(month[:4]), int(month[5:]), 2, 8, 0, tzinfo=UTC)
         _ok(web.api("POST", "/v1/expiry/runs", json={}))
         _ok(web.api("POST", "/v1/allowance/runs", json={"month": month}))
