@@ -154,7 +154,7 @@ def test_operator_charts(context: Any, site: tuple[Web, World, str]) -> None:
     sign_in(page, web, "operator")
     page.goto("/operator")
     charts = page.locator("svg[data-chart]")
-    assert charts.count() == 5
+    assert charts.count() == 6
     issued = page.locator('svg[data-chart="Credits issued per month, by source"] rect')
     assert issued.count() >= 3  # three months of allowance at least
     assert page.locator('svg[data-chart="Queries charged per month"] circle').count() >= 3

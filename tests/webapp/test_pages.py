@@ -391,3 +391,16 @@ def test_signin_code_command(web: Web) -> None:
     web.clock.now = datetime.now(UTC)  # the command stamps codes with the real clock
     response = client.post("/signin", data={"csrf_token": csrf_of(client.get("/signin")), "code": code.group(1)})
     assert response.status_code == 303
+
+
+def test_operator_estimates_come_from_the_form_and_bad_ones_are_refused(web: Web) -> None:
+    member = web.new_member(40)
+    for _ in range(4):
+        web.api("POST", f"/v1/members/{member}/charges", role="operator", json={})
+    client = web.browser()
+    web.sign_in(client, "operator")
+    page = client.get("/operator?cost_cents=2.5&revenue_cents=1").text
+    assert "10.00" in page and "4.00" in page  # 4 queries x 2.5 and x 1 cents
+    bad = client.get("/operator?cost_cents=lots&revenue_cents=-3")
+    assert bad.status_code == 400
+    assert 'id="f-cost_cents-error"' in bad.text and 'id="f-revenue_cents-error"' in bad.text

@@ -21,6 +21,8 @@ PALETTE = {
     "expired": "#a2377e",
     "liability": "#00785a",
     "queries": "#5b4fa8",
+    "compute cost": "#b35900",
+    "revenue": "#0b5fa5",
 }
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 32, 16, 40

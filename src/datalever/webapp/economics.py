@@ -18,6 +18,21 @@ from datalever.ledger.rollups import monthly
 from datalever.stipends.models import STIPEND_PAYMENTS
 
 
+def _scenario_default(name: str) -> float:
+    from datalever.sim.scenario import AISection
+
+    value = AISection.model_fields[name].default
+    assert isinstance(value, float)
+    return value
+
+
+# The simulator's sourced defaults (see its scenario): compute cost per query from SemiAnalysis's 2023 estimate
+# for ChatGPT (~0.36 cents), revenue per free-tier query an assumption (0.2 cents). The operator can override
+# both on the page.
+DEFAULT_COST_CENTS = _scenario_default("compute_cost_cents_per_query")
+DEFAULT_REVENUE_CENTS = _scenario_default("revenue_cents_per_query")
+
+
 def month_labels(first: str, last: str) -> list[str]:
     year, month = int(first[:4]), int(first[5:7])
     labels = []
@@ -57,9 +72,6 @@ def operator_view(
     # liability without summing every lot.
     outstanding = running
     query_series = [queries.get(m, 0) for m in last_months]
-    cost_per_query_cents = (
-        policy.credit.value_cents * policy.query.base_price
-    )  # assumed: a query's price covers its cost
     return {
         "months": last_months,
         "by_flow": by_flow,
@@ -70,7 +82,6 @@ def operator_view(
         "queries": query_series,
         "queries_total": sum(queries.values()),
         "spent_series": [sum(by_flow["spent"][s][i] for s in SOURCES) for i in range(len(last_months))],
-        "cost_per_query_cents": cost_per_query_cents,
         "runs": _runs(conn, flows, last_months),
     }
 

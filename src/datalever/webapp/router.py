@@ -489,8 +489,23 @@ def community_page(request: Request, community_id: str) -> Response:
         )
 
 
+def _estimate(text: str | None, default: float, name: str, errors: dict[str, str]) -> float:
+    """A per-query estimate in cents from the operator's form (0 to 1000), or the default."""
+    if text is None or text.strip() == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        errors[name] = "Enter a number of cents, e.g. 0.36."
+        return default
+    if not 0 <= value <= 1000:
+        errors[name] = "Enter between 0 and 1000 cents."
+        return default
+    return value
+
+
 @pages.get("/operator")
-def operator_page(request: Request) -> Response:
+def operator_page(request: Request, cost_cents: str | None = None, revenue_cents: str | None = None) -> Response:
     user = _view_guard(request, ("admin", "operator"))
     if isinstance(user, Response):
         return user
@@ -498,9 +513,14 @@ def operator_page(request: Request) -> Response:
 
     ledger = _ledger(request)
     now = ledger.clock()
+    errors: dict[str, str] = {}
+    cost = _estimate(cost_cents, economics.DEFAULT_COST_CENTS, "cost_cents", errors)
+    revenue = _estimate(revenue_cents, economics.DEFAULT_REVENUE_CENTS, "revenue_cents", errors)
     with _read(request) as conn:
         data = economics.operator_view(ledger.engine, conn, ledger.policy, ledger.system_accounts(), now)
     months = data["months"]
+    cost_series = [q * cost for q in data["queries"]]
+    revenue_series = [q * revenue for q in data["queries"]]
     figures = [
         charts.stacked_bars("Credits issued per month, by source", months, data["by_flow"]["issued"]),
         charts.stacked_bars("Credits spent per month, by source of the credits", months, data["by_flow"]["spent"]),
@@ -511,8 +531,26 @@ def operator_page(request: Request) -> Response:
             {"liability": [v for _, v in data["liability_series"]]},
         ),
         charts.lines("Queries charged per month", months, {"queries": data["queries"]}),
+        charts.lines(
+            "Estimated compute cost and revenue per month (cents)",
+            months,
+            {"compute cost": cost_series, "revenue": revenue_series},
+            "{:,.2f}",
+        ),
     ]
-    return page(request, "operator.html.j2", data=data, figures=figures, now=now)
+    estimates = {"cost_cents": cost, "revenue_cents": revenue, "cost": cost_series, "revenue": revenue_series}
+    form = {"cost_cents": cost_cents or "", "revenue_cents": revenue_cents or ""}
+    return page(
+        request,
+        "operator.html.j2",
+        400 if errors else 200,
+        data=data,
+        figures=figures,
+        now=now,
+        estimates=estimates,
+        errors=errors,
+        form=form,
+    )
 
 
 @pages.get("/flows/nodes/{node_id}")
