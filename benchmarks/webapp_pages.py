@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from datalever.ledger import migrate
+from datalever import migrations
 from datalever.ledger.db import make_engine
 from datalever.service.app import create_app
 from datalever.service.settings import Settings
@@ -42,7 +42,7 @@ def _ts(moment: datetime) -> str:
 def build(path: Path, members: int, transfers: int, seed: int) -> None:
     """The schema through Alembic, then rows through executemany in one transaction."""
     engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     engine.dispose()
     rng = random.Random(seed)
     db = sqlite3.connect(path)

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from datalever.ledger.keys import create_key
 from datalever.ledger.posting import Ledger
 from datalever.service.app import create_app
 from datalever.service.settings import Settings
+from datalever.web.keys import create_key
 from datalever.webapp.sessions import create_code
-from tests.ledger.conftest import Clock
+from tests.support.clock import Clock
 
 _keys = itertools.count()
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

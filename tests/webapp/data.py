@@ -28,7 +28,7 @@ def populate(web: Web) -> World:
     member = web.new_member()
     others = [web.new_member() for _ in range(3)]
     member_role = f"member:{member}"
-    from datalever.ledger.keys import create_key
+    from datalever.web.keys import create_key
 
     with web.ledger.engine.begin() as conn:
         web.tokens[member_role] = create_key(conn, "member", member)[1]

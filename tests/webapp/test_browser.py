@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from datalever.ledger.keys import create_key
 from datalever.service.app import create_app
 from datalever.service.settings import Settings
-from tests.ledger.conftest import Clock
+from datalever.web.keys import create_key
+from tests.support.clock import Clock
 from tests.webapp.conftest import Web
 from tests.webapp.data import World, populate
 from tests.webapp.live import serve

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from datalever.ledger.keys import create_key
+from datalever.web.keys import create_key
 from datalever.webapp.models import LEVER_TABLE, SIGNIN_ATTEMPTS, WEB_SESSIONS
 from datalever.webapp.seed import seed_entries
 from datalever.webapp.sessions import MAX_FAILURES, SESSION_HOURS
@@ -283,7 +283,7 @@ def test_directory_json_search_and_exports(web: Web) -> None:
 
 
 def test_seed_entries_are_cited_and_link_into_the_catalog() -> None:
-    from datalever.flows.api import catalog
+    from datalever.flows.router import catalog
 
     entries = seed_entries()
     assert len(entries) >= 25

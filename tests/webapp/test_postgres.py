@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from datalever.ledger.keys import create_key
 from datalever.service.app import create_app
 from datalever.service.settings import Settings
-from tests.ledger.conftest import Clock
-from tests.ledger.pg import fresh_database
+from datalever.web.keys import create_key
+from tests.support.clock import Clock
+from tests.support.postgres import fresh_database
 from tests.webapp.conftest import Web
 
 pytestmark = pytest.mark.postgres

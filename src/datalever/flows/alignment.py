@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 from pydantic import Field, model_validator
 
+from datalever.documents import StrictModel, load_document
 from datalever.economy import alignment as rules
 from datalever.economy.alignment import AlignmentPolicy
-from datalever.economy.config import StrictModel, load_document
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 

@@ -20,14 +20,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection
 
-from datalever.flows.api import catalog
+from datalever.flows.router import catalog
 from datalever.ledger.db import READONLY
 from datalever.ledger.errors import LedgerError
-from datalever.ledger.keys import Principal, Role
 from datalever.ledger.posting import Ledger
-from datalever.service import links as link_store
-from datalever.service.auth import require_roles
-from datalever.service.deps import get_ledger
+from datalever.stipends import links as link_store
+from datalever.web.auth import require_roles
+from datalever.web.deps import get_ledger
+from datalever.web.keys import Principal, Role
 from datalever.webapp import directory, economics, views
 from datalever.webapp.pages import render, static_file
 from datalever.webapp.pools_view import PoolsView

@@ -22,11 +22,11 @@ from datalever.flows.models import FlowAlignmentScore, FlowCoalition, FlowCoalit
 from datalever.flows.store import get_preferences
 from datalever.flows.trace import trace
 from datalever.flows.whatif import WhatIfError, what_if
-from datalever.importers.activity import ActivityTally
 from datalever.ledger.models import ACCOUNTS, FEEDBACK, LOTS, MEMBERS, TRANSFERS, table_of
 from datalever.ledger.queries import member_account, member_balance
+from datalever.stipends.contributions import stored_records
 from datalever.stipends.models import PLATFORM_LINKS, STIPEND_PAYMENTS
-from datalever.webapp.stipend_records import month_records
+from datalever.stipends.tally import ActivityTally
 
 COALITIONS = table_of(FlowCoalition)
 COALITION_MEMBERS = table_of(FlowCoalitionMember)
@@ -240,7 +240,7 @@ def stipend_progress(conn: Connection, member_id: int, policy: Policy, now: date
     month = month_index(now)
     confirmed = [link for link in links(conn, member_id) if link.status == "confirmed"]
     owner = {(link.platform, link.site, link.account_id): member_id for link in confirmed}
-    tally = ActivityTally(policy.stipend.criteria).add_all(month_records(conn, month, owner)) if owner else None
+    tally = ActivityTally(policy.stipend.criteria).add_all(stored_records(conn, month, owner)) if owner else None
     judged = {(a.platform.value, a.site, a.user_id): a for a in (tally.results() if tally else [])}
     accounts = []
     for link in confirmed:
