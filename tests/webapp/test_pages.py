@@ -404,3 +404,38 @@ def test_operator_estimates_come_from_the_form_and_bad_ones_are_refused(web: Web
     bad = client.get("/operator?cost_cents=lots&revenue_cents=-3")
     assert bad.status_code == 400
     assert 'id="f-cost_cents-error"' in bad.text and 'id="f-revenue_cents-error"' in bad.text
+
+
+class _FakePools:
+    """A stand-in for the pools part's implementation of PoolsView."""
+
+    def pool(self, conn: object, community: str) -> object:
+        from datalever.webapp.pools_view import PoolEntry, PoolSnapshot
+
+        return PoolSnapshot(1200, [PoolEntry(datetime(2026, 3, 1, tzinfo=UTC), "funding", 1200)])
+
+    def valuations(self, conn: object, community: str) -> list[object]:
+        from datalever.webapp.pools_view import Valuation
+
+        return [Valuation("2026-03", "shapley", 0.12, 0.18, 1200)]
+
+    def proposals(self, conn: object, community: str) -> list[object]:
+        from datalever.webapp.pools_view import Proposal
+
+        return [Proposal(7, f"Deny GPTBot {SCRIPT}", "data_use", "open", None, [("yes", 40), ("no", 9)], None)]
+
+
+def test_community_pages_render_pools_from_the_interface(web: Web) -> None:
+    member = web.new_member()
+    web.api("PUT", "/v1/flows/coalitions/stack-overflow", json={"name": "Stack Overflow", "change_cost": 5})
+    web.api("PUT", f"/v1/flows/coalitions/stack-overflow/members/{member}", json={})
+    client = web.browser()
+    web.sign_in(client, "member", member)
+    assert "not yet available" in client.get("/communities/stack-overflow").text
+    web.app.state.pools_view = _FakePools()
+    page = client.get("/communities/stack-overflow").text
+    assert "not yet available" not in page
+    assert "1,200" in page and "yes: 40 votes" in page and "shapley" in page and "12.0% to 18.0%" in page
+    assert SCRIPT not in page and "Deny GPTBot &lt;script&gt;" in page
+    mine = client.get("/me/communities").text
+    assert "yes: 40 votes" in mine and "1,200" in mine
