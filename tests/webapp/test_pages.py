@@ -407,7 +407,18 @@ def test_operator_estimates_come_from_the_form_and_bad_ones_are_refused(web: Web
 
 
 class _FakePools:
-    """A stand-in for the pools part's implementation of PoolsView."""
+    """A stand-in for the pools part's implementation of PoolsView (votes counted once per key)."""
+
+    def __init__(self) -> None:
+        self.votes: dict[str, tuple[int, int, str, int]] = {}
+
+    def vote(self, ledger: object, member_id: int, proposal_id: int, option: str, votes: int, key: str) -> str:
+        from datalever.ledger.errors import InsufficientCredits
+
+        if votes > 10:
+            raise InsufficientCredits(account_id=1, needed=votes * votes, available=10)
+        self.votes.setdefault(key, (member_id, proposal_id, option, votes))
+        return f"{votes} vote(s) for {option} recorded"
 
     def pool(self, conn: object, community: str) -> object:
         from datalever.webapp.pools_view import PoolEntry, PoolSnapshot
@@ -439,3 +450,29 @@ def test_community_pages_render_pools_from_the_interface(web: Web) -> None:
     assert SCRIPT not in page and "Deny GPTBot &lt;script&gt;" in page
     mine = client.get("/me/communities").text
     assert "yes: 40 votes" in mine and "1,200" in mine
+
+
+def test_a_member_votes_once_per_form(web: Web) -> None:
+    member = web.new_member()
+    web.api("PUT", "/v1/flows/coalitions/stack-overflow", json={"name": "Stack Overflow", "change_cost": 5})
+    client = web.browser()
+    token = web.sign_in(client, "member", member)
+    path = "/communities/stack-overflow/proposals/7/vote"
+    assert (
+        client.post(path, data={"csrf_token": token, "option": "yes", "votes": "2", "nonce": "n" * 20}).status_code
+        == 404
+    )
+    pools = _FakePools()
+    web.app.state.pools_view = pools
+    page = client.get("/communities/stack-overflow").text
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = {"csrf_token": token, "option": "yes", "votes": "2", "nonce": nonce}
+    for _ in range(2):  # a resubmitted form
+        response = client.post(path, data=form)
+        assert response.status_code == 303 and "voted=" in response.headers["location"]
+    assert list(pools.votes.values()) == [(member, 7, "yes", 2)]
+    assert client.post(path, data={**form, "csrf_token": "forged"}).status_code == 403
+    assert client.post(path, data={**form, "votes": "0"}).status_code == 400
+    refused = client.post(path, data={**form, "votes": "11", "nonce": "m" * 20})
+    assert refused.status_code == 402 and "insufficient credits" in refused.text
+    assert len(pools.votes) == 1

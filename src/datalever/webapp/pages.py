@@ -4,6 +4,7 @@ package's static files (looked up in a fixed table, so no path from a URL ever r
 from __future__ import annotations
 
 import mimetypes
+import secrets
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -55,6 +56,7 @@ def environment() -> Environment:
     env.filters["credits"] = _credits
     env.filters["when"] = _when
     env.filters["percent"] = _percent
+    env.globals["nonce"] = lambda: secrets.token_urlsafe(18)  # a form's one-time idempotency nonce
     return env
 
 

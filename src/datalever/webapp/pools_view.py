@@ -12,6 +12,8 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
+from datalever.ledger.posting import Ledger
+
 
 @dataclass(frozen=True)
 class PoolEntry:
@@ -47,10 +49,17 @@ class Proposal:
 
 
 class PoolsView(Protocol):
-    """Read-only views of a community's pool, valuations and proposals (None / [] when it has none)."""
+    """Views of a community's pool, valuations and proposals (None / [] when it has none), and the one action
+    the pages take: a member's vote."""
 
     def pool(self, conn: Connection, community: str) -> PoolSnapshot | None: ...
 
     def valuations(self, conn: Connection, community: str) -> list[Valuation]: ...
 
     def proposals(self, conn: Connection, community: str) -> list[Proposal]: ...
+
+    def vote(self, ledger: Ledger, member_id: int, proposal_id: int, option: str, votes: int, key: str) -> str:
+        """Cast `votes` votes for `option` on an open proposal, paying their credit cost, once per `key` (the
+        form's one-time nonce, so a resubmitted form votes once). Returns what to tell the member; raises a
+        LedgerError (shown next to the form) when refused."""
+        ...

@@ -504,6 +504,31 @@ def _estimate(text: str | None, default: float, name: str, errors: dict[str, str
     return value
 
 
+@pages.post("/communities/{community_id}/proposals/{proposal_id}/vote")
+async def proposal_vote(request: Request, community_id: str, proposal_id: int) -> Response:
+    """A member's vote through the pools part; without it, 404. The form's nonce makes a resubmission vote once."""
+    guarded = await _guard(request, ("member",))
+    if isinstance(guarded, Response):
+        return guarded
+    user, form = guarded
+    assert user.member_id is not None
+    pools = _pools_view(request)
+    if pools is None:
+        return error_page(request, 404, "Not available", "Votes are not available on this service yet.")
+    option, nonce = form.get("option", "")[:200], form.get("nonce", "")[:100]
+    try:
+        votes = int(form.get("votes", ""))
+    except ValueError:
+        votes = 0
+    if votes < 1 or not option or len(nonce) < 16:
+        return error_page(request, 400, "Check your vote", "Choose an option and a whole number of votes (1 or more).")
+    try:
+        message = pools.vote(_ledger(request), user.member_id, proposal_id, option, votes, f"web-vote:{nonce}")
+    except LedgerError as error:
+        return error_page(request, error.status, "Vote refused", error.message)
+    return RedirectResponse(f"/communities/{quote(community_id[:120])}?voted={quote(message[:200])}", status_code=303)
+
+
 @pages.get("/operator")
 def operator_page(request: Request, cost_cents: str | None = None, revenue_cents: str | None = None) -> Response:
     user = _view_guard(request, ("admin", "operator"))
