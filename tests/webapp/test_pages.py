@@ -250,6 +250,7 @@ def test_moderation_reject_needs_a_reason_and_happens_once(web: Web) -> None:
     mine = client.get("/levers").text
     assert "No evidence it exists." in mine  # the submitter sees why
     assert web.browser().get(f"/levers/{lever_id}").status_code == 404  # not public
+    assert "Not in the directory" in web.browser().get("/levers/not-a-number").text
     member_cannot = client.post(f"/levers/{lever_id}/moderate", data={"csrf_token": token, "decision": "approve"})
     assert member_cannot.status_code == 403
 

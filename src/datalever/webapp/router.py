@@ -702,12 +702,12 @@ def lever_queue(request: Request) -> Response:
     return page(request, "moderation.html.j2", queue=queue, labels=directory.LEVER_LABELS, errors={})
 
 
-@pages.get("/levers/{lever_id}")
-def lever_page(request: Request, lever_id: int) -> Response:
+@pages.get("/levers/{lever_ref}")
+def lever_page(request: Request, lever_ref: str) -> Response:
     user = current_user(request)
     with _read(request) as conn:
         try:
-            found = directory.get(conn, lever_id)
+            found = directory.get(conn, int(lever_ref)) if lever_ref.isdigit() and len(lever_ref) < 10 else None
         except LedgerError:
             found = None
         voted = directory.voted(conn, user.member_id) if user and user.member_id else set()
