@@ -136,8 +136,8 @@ def test_link_an_account(context: Any, site: tuple[Web, World, str]) -> None:
     sign_in(page, web, "member", world.member)
     page.goto("/me/links")
     page.get_by_role("button", name="Request the link").click()  # empty: errors next to the fields
-    assert page.locator("#f-platform-error").is_visible()
-    assert page.locator("#f-account_id-error").is_visible()
+    page.locator("#f-platform-error").wait_for()
+    page.locator("#f-account_id-error").wait_for()
     page.locator("#f-platform").select_option("github")
     page.get_by_label("Account id on the platform").fill("octo-member")
     page.get_by_role("button", name="Request the link").click()
@@ -169,7 +169,8 @@ def test_directory_submission_through_moderation(context: Any, browser: Any, sit
     sign_in(page, web, "member", world.member)
     page.goto("/levers/new")
     page.get_by_role("button", name="Submit for review").click()
-    assert page.locator("#f-title-error").is_visible() and page.locator("#f-evidence_url_1-error").is_visible()
+    page.locator("#f-title-error").wait_for()
+    page.locator("#f-evidence_url_1-error").wait_for()
     shoot(page, "lever-new-errors")
     assert axe_serious(page) == []
     page.get_by_label("Name").fill("Browser test lever <script>alert(1)</script>")
@@ -209,7 +210,7 @@ def test_directory_submission_through_moderation(context: Any, browser: Any, sit
     assert axe_serious(page) == []
     card = page.locator("article", has_text="Browser test lever")
     card.get_by_role("button", name=re.compile("Upvote")).click()  # htmx swaps the vote count in place
-    assert card.get_by_text("1 upvote").is_visible()
+    card.get_by_text("1 upvote").wait_for()  # htmx swaps in the new count
     anonymous.close()
     admin.close()
 
