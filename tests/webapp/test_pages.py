@@ -477,3 +477,17 @@ def test_a_member_votes_once_per_form(web: Web) -> None:
     refused = client.post(path, data={**form, "votes": "11", "nonce": "m" * 20})
     assert refused.status_code == 402 and "insufficient credits" in refused.text
     assert len(pools.votes) == 1
+
+
+def test_community_alignment_over_time_is_charted(web: Web) -> None:
+    web.clock.now = datetime(2025, 12, 1, tzinfo=UTC)  # members count in months after they joined
+    member = web.new_member()
+    web.api("PUT", "/v1/flows/coalitions/stack-overflow", json={"name": "Stack Overflow", "change_cost": 5})
+    web.api("PUT", f"/v1/flows/coalitions/stack-overflow/members/{member}", json={})
+    web.clock.now = datetime(2026, 3, 10, tzinfo=UTC)
+    for month in ("2026-01", "2026-02"):
+        assert web.api("PUT", f"/v1/flows/alignment/llama-7b/{month}").json()["scores"]
+    client = web.browser()
+    web.sign_in(client, "member", member)
+    page = client.get("/communities/stack-overflow").text
+    assert 'data-chart="Alignment score with llama-7b"' in page and page.count("<circle") == 2
