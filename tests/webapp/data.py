@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tests.webapp.conftest import Web
+from tests.support.web import Web
 
 
 @dataclass(frozen=True)

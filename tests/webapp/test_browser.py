@@ -21,7 +21,7 @@ from datalever.service.app import create_app
 from datalever.service.settings import Settings
 from datalever.web.keys import create_key
 from tests.support.clock import Clock
-from tests.webapp.conftest import Web
+from tests.support.web import Web
 from tests.webapp.data import World, populate
 from tests.webapp.live import serve
 

@@ -15,7 +15,7 @@ from datalever.web.keys import create_key
 from datalever.webapp.models import LEVER_TABLE, SIGNIN_ATTEMPTS, WEB_SESSIONS
 from datalever.webapp.seed import seed_entries
 from datalever.webapp.sessions import MAX_FAILURES, SESSION_HOURS
-from tests.webapp.conftest import CSRF, Web, csrf_of
+from tests.support.web import CSRF, Web, csrf_of
 
 SCRIPT = "<script>alert('x')</script>"
 

@@ -12,7 +12,7 @@ from datalever.service.settings import Settings
 from datalever.web.keys import create_key
 from tests.support.clock import Clock
 from tests.support.postgres import fresh_database
-from tests.webapp.conftest import Web
+from tests.support.web import Web
 
 pytestmark = pytest.mark.postgres
 
