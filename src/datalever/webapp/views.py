@@ -291,10 +291,22 @@ def community(conn: Connection, community_id: str) -> Any | None:
     return {"id": row.id, "name": row.name or row.id, "change_cost": row.change_cost, "members": int(members)}
 
 
+_pictures: dict[tuple[int, str], tuple[FlowCatalog, dict[str, Any] | None]] = {}  # holds the catalog: ids stay unique
+
+
 def flow_picture(catalog: FlowCatalog, node: str, limit: int = 6) -> dict[str, Any] | None:
-    """Where a catalog node's data goes (models with share ranges) and what withholding it would change."""
+    """Where a catalog node's data goes (models with share ranges) and what withholding it would change.
+
+    The catalog is read-only after it is built, so each node's picture is computed once per catalog."""
     if node not in catalog.nodes:
         return None
+    key = (id(catalog), node)
+    if key not in _pictures:
+        _pictures[key] = (catalog, _flow_picture(catalog, node, limit))
+    return _pictures[key][1]
+
+
+def _flow_picture(catalog: FlowCatalog, node: str, limit: int) -> dict[str, Any] | None:
     result = trace(catalog, node)
     models = sorted(result.models, key=lambda m: -m.high)[:limit]
     whatif = None
