@@ -11,20 +11,20 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
+from datalever.commandline import (
+    DATABASE_URL,
+    POLICY,
+    database_url_or_default,
+    display_url,
+    open_ledger,
+    policy_or_exit,
+)
+
 if TYPE_CHECKING:
-    from datalever.economy import Policy
     from datalever.ledger.posting import Ledger
 
 console = Console()
 errors = Console(stderr=True)
-
-DATABASE_URL = typer.Option(
-    None,
-    "--database-url",
-    envvar="DATALEVER_DATABASE_URL",
-    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db [default: sqlite:///datalever.db]",
-)
-POLICY = typer.Option(None, "--policy", envvar="DATALEVER_POLICY", help="Credit policy TOML [default: built-in].")
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -32,31 +32,8 @@ allowance_app = typer.Typer(help="The monthly allowance.", no_args_is_help=True)
 expiry_app = typer.Typer(help="Expiry of allowance credits.", no_args_is_help=True)
 
 
-def _url(database_url: str | None) -> str:
-    from datalever.ledger.db import DEFAULT_DATABASE_URL
-
-    return database_url or DEFAULT_DATABASE_URL
-
-
-def _policy_or_exit(policy: Path | None) -> Policy:
-    from datalever.economy import ConfigError, load_policy
-
-    try:
-        return load_policy(policy)
-    except ConfigError as error:
-        errors.print(str(error), markup=False, highlight=False)
-        raise typer.Exit(2) from None
-
-
 def _ledger(database_url: str | None, policy: Path | None) -> Ledger:
-    from datalever import migrations
-    from datalever.ledger.db import make_engine
-    from datalever.ledger.posting import Ledger
-
-    rules = _policy_or_exit(policy)
-    engine = make_engine(_url(database_url))
-    migrations.upgrade(engine)
-    return Ledger(engine, rules)
+    return open_ledger(database_url, policy_or_exit(policy))
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -69,9 +46,9 @@ def db_upgrade(database_url: str | None = DATABASE_URL) -> None:
     """Create or upgrade the schema to the latest revision (every part's migrations)."""
     from datalever import migrations
 
-    url = _url(database_url)
+    url = database_url_or_default(database_url)
     migrations.upgrade(url)
-    console.print(f"database at {_display(url)} is up to date")
+    console.print(f"database at {display_url(url)} is up to date")
 
 
 @keys_app.command("create")
@@ -87,7 +64,7 @@ def keys_create(
     from datalever.ledger.errors import LedgerError
     from datalever.web.keys import create_key
 
-    engine = make_engine(_url(database_url))
+    engine = make_engine(database_url_or_default(database_url))
     migrations.upgrade(engine)
     try:
         with engine.begin() as conn:
@@ -107,7 +84,7 @@ def keys_revoke(
     from datalever.ledger.db import make_engine
     from datalever.web.keys import revoke_key
 
-    engine = make_engine(_url(database_url))
+    engine = make_engine(database_url_or_default(database_url))
     with engine.begin() as conn:
         revoked = revoke_key(conn, key_id)
     if not revoked:
@@ -153,12 +130,6 @@ def expiry_run(database_url: str | None = DATABASE_URL, policy: Path | None = PO
     with console.status("expiring lots..."):
         result = run_expiry(ledger)
     console.print(f"expired {result.credits} credits from {result.lots} lots in {result.accounts} accounts")
-
-
-def _display(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from datalever.commandline import DATABASE_URL, POLICY, open_ledger
+
 if TYPE_CHECKING:
     from datalever.ledger.posting import Ledger
 
@@ -96,29 +98,15 @@ def replay(
     console.print(f"wrote {monthly}, {accounts} and {figure}")
 
 
-DATABASE_URL = typer.Option(
-    None,
-    "--database-url",
-    envvar="DATALEVER_DATABASE_URL",
-    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db [default: sqlite:///datalever.db]",
-)
-POLICY = typer.Option(None, "--policy", envvar="DATALEVER_POLICY", help="Credit policy TOML [default: built-in].")
-
-
 def _ledger(database_url: str | None, policy_file: Path | None) -> Ledger:
-    from datalever import migrations
     from datalever.documents import ConfigError
     from datalever.economy.policy import load_policy
-    from datalever.ledger.db import DEFAULT_DATABASE_URL, make_engine
-    from datalever.ledger.posting import Ledger
 
     try:
         policy = load_policy(policy_file)
     except ConfigError as error:
         raise _fail(str(error)) from None
-    engine = make_engine(database_url or DEFAULT_DATABASE_URL)
-    migrations.upgrade(engine)
-    return Ledger(engine, policy)
+    return open_ledger(database_url, policy)
 
 
 @stipends_app.command("import")
