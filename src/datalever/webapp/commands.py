@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import typer
 
+from datalever.commandline import DATABASE_URL, database_url_or_default, errors
+
 web_app = typer.Typer(name="web", help="The web app: sign-in codes.", no_args_is_help=True)
 
 
@@ -14,28 +16,26 @@ web_app = typer.Typer(name="web", help="The web app: sign-in codes.", no_args_is
 def signin_code(
     role: str = typer.Option("member", "--role", help="member, operator or admin."),
     member: int | None = typer.Option(None, "--member", help="The member to sign in as (member codes)."),
-    database_url: str | None = typer.Option(
-        None, "--database-url", envvar="DATALEVER_DATABASE_URL", help="SQLAlchemy URL [default: sqlite:///datalever.db]"
-    ),
+    database_url: str | None = DATABASE_URL,
 ) -> None:
     """Print a one-time sign-in code (valid 15 minutes) and its link path."""
-    from rich.console import Console
-
-    from datalever.ledger.db import DEFAULT_DATABASE_URL, make_engine
+    from datalever import migrations
+    from datalever.ledger.db import make_engine
     from datalever.ledger.errors import LedgerError
     from datalever.ledger.types import utcnow
     from datalever.webapp.sessions import create_code
 
-    engine = make_engine(database_url or DEFAULT_DATABASE_URL)
+    engine = make_engine(database_url_or_default(database_url))
     try:
+        migrations.upgrade(engine)
         with engine.begin() as conn:
             code, expires = create_code(conn, role, member, "cli", utcnow())
     except LedgerError as error:
-        Console(stderr=True).print(f"error: {error.message}", markup=False, highlight=False)
+        errors.print(f"error: {error.message}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    Console(stderr=True).print(f"one-time sign-in code for {role}, valid until {expires:%Y-%m-%d %H:%M} UTC:")
+    errors.print(f"one-time sign-in code for {role}, valid until {expires:%Y-%m-%d %H:%M} UTC:")
     print(code)
     print(f"/signin?code={code}")
 
