@@ -14,6 +14,8 @@ ENV_POLICY = "DATALEVER_POLICY"
 ENV_AUTO_UPGRADE = "DATALEVER_AUTO_UPGRADE"
 ENV_BATCH_THREADS = "DATALEVER_BATCH_THREADS"
 ENV_CHARGE_FAST_PATH = "DATALEVER_CHARGE_FAST_PATH"
+ENV_CHARGE_QUEUE_MAX = "DATALEVER_CHARGE_QUEUE_MAX"
+ENV_CHARGE_WAIT_SECONDS = "DATALEVER_CHARGE_WAIT_SECONDS"
 
 
 class Settings(BaseModel):
@@ -30,6 +32,12 @@ class Settings(BaseModel):
     charge_fast_path: bool = Field(
         default=True, description="Answer well-formed charges before FastAPI routing (same answers, less CPU)."
     )
+    charge_queue_max: int = Field(
+        default=4096, gt=0, description="Charges that may wait for a batch; more are answered 503 with Retry-After."
+    )
+    charge_wait_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="How long a charge waits for its batch before a 503 (retry is safe)."
+    )
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -40,6 +48,8 @@ class Settings(BaseModel):
             auto_upgrade=os.environ.get(ENV_AUTO_UPGRADE, "1") == "1",
             batch_threads=int(os.environ.get(ENV_BATCH_THREADS, "1")),
             charge_fast_path=os.environ.get(ENV_CHARGE_FAST_PATH, "1") == "1",
+            charge_queue_max=int(os.environ.get(ENV_CHARGE_QUEUE_MAX, "4096")),
+            charge_wait_seconds=float(os.environ.get(ENV_CHARGE_WAIT_SECONDS, "30")),
         )
 
     def to_env(self) -> dict[str, str]:
