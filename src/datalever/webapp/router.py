@@ -27,6 +27,7 @@ from datalever.ledger.posting import Ledger
 from datalever.stipends import links as link_store
 from datalever.web.auth import require_roles
 from datalever.web.deps import get_ledger
+from datalever.web.errors import status_of
 from datalever.web.keys import Principal, Role
 from datalever.webapp import directory, economics, views
 from datalever.webapp.pages import render, static_file
@@ -422,7 +423,7 @@ async def member_unlink(request: Request, link_id: int) -> Response:
         with ledger.engine.begin() as conn:
             link_store.unlink(conn, link_id, f"web:member:{user.member_id}", ledger.clock(), member_id=user.member_id)
     except LedgerError as error:
-        return error_page(request, error.status, "Could not unlink", error.message)
+        return error_page(request, status_of(error), "Could not unlink", error.message)
     return RedirectResponse("/me/links?unlinked=1", status_code=303)
 
 
@@ -525,7 +526,7 @@ async def proposal_vote(request: Request, community_id: str, proposal_id: int) -
     try:
         message = pools.vote(_ledger(request), user.member_id, proposal_id, option, votes, f"web-vote:{nonce}")
     except LedgerError as error:
-        return error_page(request, error.status, "Vote refused", error.message)
+        return error_page(request, status_of(error), "Vote refused", error.message)
     return RedirectResponse(f"/communities/{quote(community_id[:120])}?voted={quote(message[:200])}", status_code=303)
 
 
@@ -744,7 +745,7 @@ async def lever_moderate(request: Request, lever_id: int) -> Response:
                 conn, lever_id, decision == "approve", reason or None, f"web:{user.role}", ledger.clock()
             )
     except LedgerError as error:
-        return error_page(request, error.status, "Could not moderate", error.message)
+        return error_page(request, status_of(error), "Could not moderate", error.message)
     return RedirectResponse("/levers/moderation?done=1", status_code=303)
 
 
@@ -760,7 +761,7 @@ async def lever_upvote(request: Request, lever_id: int) -> Response:
         with ledger.engine.begin() as conn:
             votes = directory.upvote(conn, lever_id, user.member_id, ledger.clock())
     except LedgerError as error:
-        return error_page(request, error.status, "Could not upvote", error.message)
+        return error_page(request, status_of(error), "Could not upvote", error.message)
     if request.headers.get("HX-Request"):
         return page(request, "_vote.html.j2", lever_id=lever_id, votes=votes, has_voted=True)
     return RedirectResponse(f"/levers/{lever_id}", status_code=303)

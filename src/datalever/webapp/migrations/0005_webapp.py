@@ -1,7 +1,7 @@
 """webapp: browser sessions, one-time sign-in codes, sign-in attempts, the data-levers directory (seeded)
 
 Revision ID: 0005_webapp
-Revises: 0003_merge
+Revises: 0004_ledger
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_webapp"
-down_revision: str | Sequence[str] | None = "0003_merge"
+down_revision: str | Sequence[str] | None = "0004_ledger"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
