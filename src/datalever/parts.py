@@ -10,7 +10,8 @@ from datalever.part import Part
 from datalever.pools.part import PART as pools
 from datalever.sim.part import PART as sim
 from datalever.stipends.part import PART as stipends
+from datalever.webapp.part import PART as webapp
 
-PARTS: tuple[Part, ...] = (ledger, credits, stipends, flows, pools, sim)
+PARTS: tuple[Part, ...] = (ledger, credits, stipends, flows, pools, sim, webapp)
 
 assert len({part.name for part in PARTS}) == len(PARTS), "two parts share a name"

@@ -1,7 +1,7 @@
 """pools: communities (flows coalitions with a pool and catalog nodes), valuations, funding, proposals, votes
 
 Revision ID: 0004_pools
-Revises: 0004_ledger
+Revises: 0005_webapp
 Create Date: 2026-12-01
 
 A community is a flows coalition: `flow_coalitions` gains its pool account and the platform whose linked
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_pools"
-down_revision: str | Sequence[str] | None = "0004_ledger"
+down_revision: str | Sequence[str] | None = "0005_webapp"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
