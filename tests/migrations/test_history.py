@@ -40,7 +40,7 @@ def test_the_history_has_one_head() -> None:
 
 
 def test_after_the_merge_every_revision_has_exactly_one_parent() -> None:
-    """New revisions chain one after another (0004_pools, 0005_webapp, ...): no branch, no second merge."""
+    """New revisions chain one after another (0004_ledger, 0005_webapp, 0006_pools, ...): no branch, no second merge."""
     script = ScriptDirectory.from_config(migrations.alembic_config())
     after = [rev for rev in script.iterate_revisions(_head(), MERGE) if rev.revision != MERGE]
     for rev in after:

@@ -25,7 +25,7 @@ class FlowCoalition(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     change_cost: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # A coalition is also a community (pools part, migration 0004_pools): its pool account and the platform
+    # A coalition is also a community (pools part, migration 0006_pools): its pool account and the platform
     # (and site) whose confirmed linked accounts may join it.
     pool_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     link_platform: Mapped[str | None] = mapped_column(String(20))
@@ -39,7 +39,7 @@ class FlowCoalitionMember(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
     change_cost: Mapped[int | None] = mapped_column(Integer)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # How they joined (0004_pools): "link:<link id>" (a confirmed linked account) or "admin:<key id>";
+    # How they joined (0006_pools): "link:<link id>" (a confirmed linked account) or "admin:<key id>";
     # NULL for members added through the flows API before communities existed.
     joined_via: Mapped[str | None] = mapped_column(String(80))
 
@@ -56,7 +56,7 @@ class FlowPreferences(Base):
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str | None] = mapped_column(String(40))
-    # Why this version exists (0004_pools): e.g. "proposal:12" (an adopted data-use proposal) or
+    # Why this version exists (0006_pools): e.g. "proposal:12" (an adopted data-use proposal) or
     # "funding:2026-11" (pool funding changed the funding operators); NULL for a direct PUT.
     reason: Mapped[str | None] = mapped_column(String(80))
 

@@ -1,4 +1,4 @@
-"""Tables of the pools part (migration `0004_pools`): communities' catalog nodes, valuation runs, monthly pool
+"""Tables of the pools part (migration `0006_pools`): communities' catalog nodes, valuation runs, monthly pool
 funding, proposals with their options, and votes.
 
 A community is a flows coalition (`flow_coalitions`, extended with its pool account and joining platform);

@@ -1,6 +1,6 @@
 """pools: communities (flows coalitions with a pool and catalog nodes), valuations, funding, proposals, votes
 
-Revision ID: 0004_pools
+Revision ID: 0006_pools
 Revises: 0005_webapp
 Create Date: 2026-12-01
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_pools"
+revision: str = "0006_pools"
 down_revision: str | Sequence[str] | None = "0005_webapp"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
