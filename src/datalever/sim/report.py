@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from datalever.reports import Panel, Report, Section, Table, change_bars, small_multiples, write_report
+from datalever.reports.numbers import format_number
 from datalever.sim.engine import METRICS, RunResult
 from datalever.sim.outcomes import summarize
 
@@ -141,7 +142,7 @@ def write_plots(baseline: RunResult, policy: RunResult, summary: dict[str, Any],
 
 
 def _fmt(value: float) -> str:
-    return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
+    return format_number(value)
 
 
 def build_report(summary: dict[str, Any], plots: dict[str, Path], outputs: Sequence[str]) -> Report:
