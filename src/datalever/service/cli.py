@@ -190,15 +190,18 @@ def serve(
     settings = Settings(database_url=url, policy_path=policy, auto_upgrade=False)
     os.environ.update(settings.to_env())
     console.print(f"serving {_display(url)} on http://{host}:{port} (API docs at /docs)")
-    uvicorn.run(
-        "datalever.service.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    from datalever.service.supervisor import supervising
+
+    with supervising():
+        uvicorn.run(
+            "datalever.service.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
 
 
 def register(app: typer.Typer) -> None:
