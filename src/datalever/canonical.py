@@ -38,7 +38,15 @@ _DATE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
 _INTEGER = re.compile(r"0|-?[1-9][0-9]{0,18}")
 _KEY = re.compile(r"[\x21-\x7e]{1,200}")
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
-_BAD_TEXT_CATEGORIES = frozenset({"Cs", "Co", "Cn"})  # surrogates, private use, unassigned: not storable text
+# Free text: anything but NUL and lone surrogates. References: no C0/C1 controls or invisible formatting
+# characters anywhere, no space of any kind at either end. Written once, used by Python's `re` (fullmatch)
+# and published as JSON Schema patterns (ECMA-262 reads these escapes the same way).
+_INVISIBLE = r"\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff"
+_SPACE = r" \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+TEXT_PATTERN = r"^[^\x00\ud800-\udfff]*$"
+REF_PATTERN = rf"^[^{_INVISIBLE}{_SPACE}]([^{_INVISIBLE}]*[^{_INVISIBLE}{_SPACE}])?$"
+_TEXT = re.compile(TEXT_PATTERN[1:-1])
+_REF = re.compile(REF_PATTERN[1:-1])
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 
@@ -126,28 +134,31 @@ def parse_name(value: object, what: str = "name", max_length: int = 120) -> str:
 
 
 def check_text(value: object, what: str = "text", max_length: int = MAX_TEXT) -> str:
-    """Free text: at most `max_length` characters, no NUL or other C0 control except tab and newline,
-    no surrogates or unassigned code points (PostgreSQL cannot store them). Kept as written."""
+    """Free text: at most `max_length` characters, no NUL (PostgreSQL cannot store it) and no lone
+    surrogate (not encodable as UTF-8). Kept as written; `TEXT_PATTERN` says the same in the API schema."""
     text = _text_input(value, what)
     if len(text) > max_length:
         raise CanonicalError(f"{what} must be at most {max_length} characters, got {len(text)}")
-    for char in text:
-        if (ord(char) < 0x20 and char not in "\t\n\r") or ord(char) == 0x7F:
-            raise CanonicalError(f"{what} must not contain control characters such as {char!r}")
-        if unicodedata.category(char) in _BAD_TEXT_CATEGORIES:
-            raise CanonicalError(f"{what} must not contain the code point U+{ord(char):04X}")
+    if not _TEXT.fullmatch(text):
+        raise CanonicalError(f"{what} must not contain NUL characters or unpaired surrogates")
     return text
 
 
 def parse_ref(value: object, what: str = "reference", max_length: int = 200) -> str:
-    """An identifier someone else chose (an external ref, an account id): text without surrounding
-    whitespace or any control/format character, in Unicode NFC (the one form two spellings share)."""
-    text = check_text(value, what, max_length)
-    if not text or text != text.strip():
-        raise CanonicalError(f"{what} must be non-empty without surrounding whitespace, got {text[:60]!r}")
-    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in text):
-        raise CanonicalError(f"{what} must not contain control or invisible formatting characters")
-    return unicodedata.normalize("NFC", text)
+    """An identifier someone else chose (an external ref, an account id): no control or invisible
+    formatting character, no surrounding space, returned in Unicode NFC (the one form two spellings
+    share). The same rule is `REF_PATTERN` in the API schema."""
+    text = _text_input(value, what)
+    if not 1 <= len(text) <= max_length:
+        raise CanonicalError(f"{what} must be 1-{max_length} characters, got {len(text)}")
+    if not _REF.fullmatch(text):
+        raise CanonicalError(
+            f"{what} must have no control or invisible characters and no surrounding space, got {text[:60]!r}"
+        )
+    canonical = unicodedata.normalize("NFC", text)
+    if len(canonical) > max_length:
+        raise CanonicalError(f"{what} is longer than {max_length} characters in Unicode NFC")
+    return canonical
 
 
 def fold_text(text: str) -> str:
@@ -162,7 +173,7 @@ def text_type(max_length: int, what: str = "text") -> Any:
     return Annotated[
         str,
         BeforeValidator(lambda value: check_text(value, what, max_length)),
-        WithJsonSchema({"type": "string", "maxLength": max_length}),
+        WithJsonSchema({"type": "string", "maxLength": max_length, "pattern": TEXT_PATTERN}),
     ]
 
 
@@ -171,7 +182,7 @@ def ref_type(max_length: int, what: str = "reference") -> Any:
     return Annotated[
         str,
         BeforeValidator(lambda value: parse_ref(value, what, max_length)),
-        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_length, "pattern": r"^\S(.*\S)?$"}),
+        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_length, "pattern": REF_PATTERN}),
     ]
 
 
