@@ -19,8 +19,8 @@ from rich.progress import Progress
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from datalever import migrations
 from datalever.economy import load_policy
-from datalever.ledger import migrate
 from datalever.ledger.allowance import run_allowance
 from datalever.ledger.db import make_engine
 from datalever.ledger.members import create_member
@@ -43,7 +43,7 @@ def main() -> None:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         engine = make_engine(server.set(database=name).render_as_string(hide_password=False))
-        migrate.upgrade(engine)
+        migrations.upgrade(engine)
         ledger = Ledger(engine, load_policy())
         with Progress(transient=True) as progress:
             task = progress.add_task("creating members", total=options.members)

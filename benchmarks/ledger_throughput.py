@@ -34,14 +34,14 @@ import psutil
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from datalever import migrations
 from datalever.economy import load_policy
-from datalever.ledger import migrate
 from datalever.ledger.db import make_engine
 from datalever.ledger.grants import grant_credits
-from datalever.ledger.keys import create_key
 from datalever.ledger.members import create_member
 from datalever.ledger.models import LOTS, OPERATIONS, TRANSFERS
 from datalever.ledger.posting import Idempotency, Ledger, request_hash
+from datalever.web.keys import create_key
 
 LUA = r"""
 local counter = 0
@@ -79,7 +79,7 @@ def run(cmd: list[str], **kwargs: object) -> str:
 def prepare(url: str, members: int) -> str:
     """Schema, an operator key, and `members` members with plenty of never-expiring credits, vacuumed."""
     engine = make_engine(url)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     ledger = Ledger(engine, load_policy())
     with engine.begin() as conn:
         _principal, token = create_key(conn, "operator", label="benchmark")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from rich.progress import Progress
 
+from datalever import migrations
 from datalever.economy import load_policy
-from datalever.ledger import migrate
 from datalever.ledger.charges import charge_work
 from datalever.ledger.db import make_engine
 from datalever.ledger.grants import grant_credits
@@ -28,7 +28,7 @@ from datalever.ledger.posting import BatchItem, Idempotency, Ledger, request_has
 
 def measure(folder: Path, synchronous: str, charges: int, batch: int, progress: Progress) -> tuple[float, float]:
     engine = make_engine(f"sqlite:///{folder / f'{synchronous}.db'}", sqlite_synchronous=synchronous)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     ledger = Ledger(engine, load_policy())
     member = int(create_member(ledger, Idempotency("bench", "m", request_hash("m"))).body["id"])
     grant_credits(ledger, Idempotency("bench", "g", request_hash("g")), member, 10 * charges, "bench")

@@ -1,41 +1,39 @@
-"""Shared fixtures. PostgreSQL tests read DATALEVER_TEST_POSTGRES_URL; CI makes them mandatory."""
+"""Fixtures every test folder may use; shared helpers (plain functions and classes) live in tests/support.
+
+PostgreSQL tests read DATALEVER_TEST_POSTGRES_URL; CI makes them mandatory.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-DEFAULT_POLICY = REPO_ROOT / "policies" / "default.toml"
-
-
-def postgres_url() -> str | None:
-    return os.environ.get("DATALEVER_TEST_POSTGRES_URL") or None
-
-
-def require_postgres() -> str:
-    """The PostgreSQL URL, or a clear skip (a failure when DATALEVER_REQUIRE_POSTGRES=1, as in CI)."""
-    url = postgres_url()
-    if url is None:
-        if os.environ.get("DATALEVER_REQUIRE_POSTGRES") == "1":
-            pytest.fail("DATALEVER_TEST_POSTGRES_URL is not set but DATALEVER_REQUIRE_POSTGRES=1 (CI)")
-        pytest.skip("PostgreSQL test: set DATALEVER_TEST_POSTGRES_URL=postgresql+psycopg://... to run it")
-    return url
-
-
-def require_shared_data(*parts: str) -> Path:
-    """A file from ../shared/data, or a clear skip when the shared folder is not beside the checkout."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared data missing in CI: {path}")
-        pytest.skip(f"shared data not found: {path}")
-    return path
+from tests.support.api import Api, make_api
+from tests.support.clock import Clock
+from tests.support.data import DEFAULT_POLICY
+from tests.support.postgres import fresh_database
 
 
 @pytest.fixture
 def default_policy_path() -> Path:
     return DEFAULT_POLICY
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh PostgreSQL database (that run is mandatory in CI)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    with fresh_database("dl_ledger") as url:
+        yield url
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    """A service on a fresh SQLite database, with one key per role and a clock the test controls."""
+    with make_api(f"sqlite:///{tmp_path / 'service.db'}", Clock(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))) as api:
+        yield api

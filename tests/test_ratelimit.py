@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from datalever.ratelimit import RateLimit, RateLimiter, retry_after_header
+from datalever.web.ratelimit import RateLimit, RateLimiter, retry_after_header
 
 SECOND = 1_000_000_000
 

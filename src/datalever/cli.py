@@ -1,14 +1,12 @@
-"""The `datalever` command: a thin shell that mounts each part's own commands."""
+"""The `datalever` command: a thin shell that mounts `serve` and each registered part's own commands."""
 
 from __future__ import annotations
 
 import typer
 
 from datalever import __version__
-from datalever.flows.cli import register as register_flows
-from datalever.service.cli import register as register_service
-from datalever.service.stipends_cli import register as register_stipends
-from datalever.sim.cli import register as register_sim
+from datalever.parts import PARTS
+from datalever.service.commands import register as register_serve
 
 app = typer.Typer(
     name="datalever",
@@ -32,7 +30,7 @@ def main(
     """datalever: give the people whose data built generative AI a real share of it."""
 
 
-register_service(app)
-register_stipends(app)
-register_sim(app)
-register_flows(app)
+register_serve(app)
+for part in PARTS:
+    if part.commands is not None:
+        part.commands(app)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from datalever.economy import ConfigError, Expiry, load_policy
-from tests.conftest import DEFAULT_POLICY
+from tests.support.data import DEFAULT_POLICY
 
 
 def write(tmp_path: Path, text: str) -> Path:

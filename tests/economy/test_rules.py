@@ -20,7 +20,7 @@ from datalever.economy import (
     reputation_after,
     session_total_price,
 )
-from tests.conftest import DEFAULT_POLICY
+from tests.support.data import DEFAULT_POLICY
 
 POLICY = load_policy(DEFAULT_POLICY)
 

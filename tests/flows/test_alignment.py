@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from datalever.documents import ConfigError
 from datalever.economy.alignment import AlignmentPolicy
-from datalever.economy.config import ConfigError
 from datalever.flows.alignment import AlignmentInputs, month_end, months_up_to, read_inputs, report
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "flows" / "alignment-inputs.toml"
@@ -79,7 +79,7 @@ BAD = {
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_inputs_are_refused(case):
-    from datalever.economy.config import validate_mapping
+    from datalever.documents import validate_mapping
 
     data, message = BAD[case]
     with pytest.raises(ConfigError) as error:

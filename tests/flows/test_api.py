@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from protego import Protego
 
-from tests.service.conftest import Api
+from tests.support.api import Api
 
 PREFS = {
     "coalition": "bicycles-se",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from datalever.economy.config import ConfigError
+from datalever.documents import ConfigError
 from datalever.flows.catalog import NodeKind, load_catalog, packaged_catalog
 from datalever.flows.whatif import atoms
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from protego import Protego
 
-from datalever.economy.config import ConfigError
+from datalever.documents import ConfigError
 from datalever.flows.prefs import (
     ai_txt,
     load_preferences,

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from datalever.importers import Contribution, ContributionKind, ImportFormatError, Platform
 from datalever.importers.stackexchange import CHUNK_BYTES, dump_files, read_dump, read_table
-from tests.conftest import require_shared_data
+from tests.support.data import require_shared_data
 
 SITE = "bicycles.meta.stackexchange.com"
 DUMP = ("stackexchange-bicycles-meta",)

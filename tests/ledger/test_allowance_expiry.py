@@ -14,8 +14,8 @@ from datalever.ledger.errors import BadRequest
 from datalever.ledger.expiry import run_expiry
 from datalever.ledger.posting import Ledger
 from datalever.ledger.queries import summary
-from tests.ledger.conftest import Clock
-from tests.ledger.helpers import check_books, idem, new_member, spendable
+from tests.support.books import check_books, idem, new_member, spendable
+from tests.support.clock import Clock
 
 
 def test_allowance_is_granted_once_per_member_and_month(ledger: Ledger, clock: Clock) -> None:

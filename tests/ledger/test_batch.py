@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from datalever import migrations
 from datalever.economy import Expiry, load_policy
-from datalever.ledger import migrate, pg_batch
+from datalever.ledger import pg_batch
 from datalever.ledger.charges import charge_query, charge_work
 from datalever.ledger.db import make_engine
 from datalever.ledger.errors import IdempotencyConflict, InsufficientCredits, LedgerError, UnknownMember
@@ -17,9 +18,10 @@ from datalever.ledger.grants import grant_credits
 from datalever.ledger.members import create_member
 from datalever.ledger.models import LOTS, MEMBERS, OPERATIONS, TRANSFERS
 from datalever.ledger.posting import BatchItem, Idempotency, Ledger, Outcome, request_hash
-from tests.ledger.conftest import BatchPaths, Clock
-from tests.ledger.helpers import check_books, idem, new_member, spendable
-from tests.ledger.pg import fresh_database
+from tests.support.batch_paths import BatchPaths
+from tests.support.books import check_books, idem, new_member, spendable
+from tests.support.clock import Clock
+from tests.support.postgres import fresh_database
 
 
 def _item(ledger: Ledger, key: str, member: int) -> BatchItem:
@@ -155,7 +157,7 @@ def test_pg_batch_keeps_the_same_books_as_the_generic_path(
     with fresh_database("dl_batch_paths") as url:
         engine = make_engine(url)
         try:
-            migrate.upgrade(engine)
+            migrations.upgrade(engine)
             pg_clock = Clock(start)
             on_postgres = _scenario(Ledger(engine, load_policy(), pg_clock), pg_clock)
         finally:
@@ -184,7 +186,7 @@ def test_a_key_claimed_between_read_and_write_aborts_the_batch_cleanly(
     with fresh_database("dl_batch_abort") as url:
         engine = make_engine(url)
         try:
-            migrate.upgrade(engine)
+            migrations.upgrade(engine)
             ledger = Ledger(engine, load_policy(), clock)
             alice, bob = new_member(ledger)[0], new_member(ledger)[0]
             for member in (alice, bob):

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, select
 
+from datalever import migrations
 from datalever.economy import Expiry, load_policy
-from datalever.ledger import migrate
 from datalever.ledger.allowance import run_allowance
 from datalever.ledger.charges import charge_query, charge_work
 from datalever.ledger.db import make_engine
@@ -32,9 +32,10 @@ from datalever.ledger.expiry import run_expiry
 from datalever.ledger.grants import grant_credits
 from datalever.ledger.models import LOTS, MEMBERS, TRANSFERS
 from datalever.ledger.posting import BatchItem, Idempotency, Ledger, Outcome, request_hash
-from tests.ledger.conftest import BatchPaths, Clock
-from tests.ledger.databases import MigratedDatabase
-from tests.ledger.helpers import check_books, new_member, spendable
+from tests.support.batch_paths import BatchPaths
+from tests.support.books import check_books, new_member, spendable
+from tests.support.clock import Clock
+from tests.support.databases import MigratedDatabase
 
 KEYS = st.sampled_from([f"key-{index}" for index in range(6)])  # a small pool, so keys get reused
 
@@ -208,7 +209,7 @@ def test_ledger_invariants(database: MigratedDatabase, batch_paths: BatchPaths) 
 
 def test_expiry_run_twice_at_the_same_instant_expires_once(tmp_path: Any) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/x.db")
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     clock = Clock(datetime(2026, 3, 10, tzinfo=UTC))
     ledger = Ledger(engine, load_policy(), clock)
     member = new_member(ledger)[0]

@@ -13,8 +13,8 @@ from datalever.ledger.errors import IdempotencyConflict, InsufficientCredits, In
 from datalever.ledger.grants import grant_credits
 from datalever.ledger.models import LOTS, TRANSFERS
 from datalever.ledger.posting import Idempotency, Ledger, Leg, Posting, request_hash
-from tests.ledger.conftest import Clock
-from tests.ledger.helpers import check_books, idem, new_member, spendable
+from tests.support.books import check_books, idem, new_member, spendable
+from tests.support.clock import Clock
 
 
 def _count_transfers(ledger: Ledger) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from datalever.documents import validate_mapping
 from datalever.economy import Policy, load_policy
-from datalever.economy.config import validate_mapping
 from datalever.sim.engine import RunResult, run_simulations
 from datalever.sim.scenario import Scenario, load_scenario
 

@@ -18,7 +18,7 @@ from datalever.sim.calibrate import (
     simulate_index,
 )
 from datalever.sim.scenario import load_scenario, with_overrides
-from tests.conftest import require_shared_data
+from tests.support.data import require_shared_data
 
 
 def _totals_from_index(index: np.ndarray) -> dict[str, float]:

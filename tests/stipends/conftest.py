@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from datalever import migrations
 from datalever.economy import load_policy
-from datalever.ledger import migrate
 from datalever.ledger.db import make_engine
 from datalever.ledger.posting import Ledger
-from tests.ledger.conftest import Clock
-from tests.service.conftest import api  # noqa: F401  (the service fixture, reused as is)
+from tests.support.clock import Clock
 
 _actors = itertools.count()
 
@@ -27,6 +26,6 @@ def clock() -> Clock:
 @pytest.fixture
 def ledger(tmp_path: Path, clock: Clock) -> Iterator[Ledger]:
     engine = make_engine(f"sqlite:///{tmp_path / 'stipends.db'}")
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     yield Ledger(engine, load_policy(), clock)
     engine.dispose()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from datalever.importers import read_events
-from tests.service.conftest import Api
+from tests.support.api import Api
 
 EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "github" / "events.json"
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from datalever.economy import ConfigError, load_policy
 from datalever.economy import stipends as rules
 from datalever.economy.stipends import Rule, StackExchangeCriteria, WikipediaCriteria
-from tests.conftest import DEFAULT_POLICY
+from tests.support.data import DEFAULT_POLICY
 
 POLICY = load_policy()
 SE = POLICY.stipend.criteria.stackexchange

@@ -6,8 +6,8 @@ import pytest
 
 from datalever.ledger.errors import BadRequest, Conflict, NotFound, UnknownMember
 from datalever.ledger.posting import Ledger
-from datalever.service import links
-from tests.ledger.helpers import new_member
+from datalever.stipends import links
+from tests.support.books import new_member
 
 
 def _request(ledger: Ledger, member: int, platform: str, account: str, site: str | None = None) -> links.Link:

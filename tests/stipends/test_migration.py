@@ -10,10 +10,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 import datalever.stipends.models  # noqa: F401  (registers the stipend tables on Base.metadata)
-from datalever.ledger import migrate
+from datalever import migrations
 from datalever.ledger.db import make_engine
 from datalever.ledger.models import Base
-from tests.ledger.pg import fresh_database
+from tests.support.postgres import fresh_database
 
 TABLES = {"platform_links", "link_events", "contribution_imports", "contributions", "stipend_payments"}
 
@@ -21,7 +21,7 @@ TABLES = {"platform_links", "link_events", "contribution_imports", "contribution
 def _check(url: str) -> None:
     engine = make_engine(url)
     try:
-        migrate.upgrade(engine)
+        migrations.upgrade(engine)
         with engine.connect() as conn:
             assert set(inspect(conn).get_table_names()) >= TABLES
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

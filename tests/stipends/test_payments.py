@@ -11,16 +11,16 @@ from sqlalchemy import func, select
 from datalever.economy import load_policy
 from datalever.economy.stipends import Rule
 from datalever.importers import Contribution, ImportFormatError, Platform, read_dump, read_events, read_usercontribs
-from datalever.importers.activity import parse_month, tally_dump
 from datalever.ledger.errors import BadRequest
 from datalever.ledger.models import TRANSFERS
 from datalever.ledger.posting import Ledger
-from datalever.service import links, stipends
-from datalever.service.contribution_store import import_contributions
+from datalever.stipends import links, payments
+from datalever.stipends.contributions import import_contributions
 from datalever.stipends.models import CONTRIBUTION_IMPORTS, CONTRIBUTIONS, STIPEND_PAYMENTS
-from tests.conftest import require_shared_data
-from tests.ledger.conftest import Clock
-from tests.ledger.helpers import check_books, new_member, spendable
+from datalever.stipends.tally import parse_month, tally_dump
+from tests.support.books import check_books, new_member, spendable
+from tests.support.clock import Clock
+from tests.support.data import require_shared_data
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 GITHUB = FIXTURES / "github" / "events.json"
@@ -79,19 +79,19 @@ def members(ledger: Ledger, clock: Clock) -> dict[str, int]:
     return found
 
 
-def payments(ledger: Ledger) -> int:
+def payment_rows(ledger: Ledger) -> int:
     with ledger.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(STIPEND_PAYMENTS)).scalar_one())
 
 
 def test_month_pays_qualified_members_by_rule(ledger: Ledger, members: dict[str, int]) -> None:
-    february = {m.member_id: m for m in stipends.run_month(ledger, "2024-02").members}
+    february = {m.member_id: m for m in payments.run_month(ledger, "2024-02").members}
     assert february[members["octo"]].rules == ["github.merged_pull_request"]
     assert (february[members["octo"]].status, february[members["octo"]].amount) == ("paid", 50)
     assert february[members["ada"]].status == "not qualified"
     assert members["bram"] not in february  # an unconfirmed link counts for nothing
 
-    april = {m.member_id: m for m in stipends.run_month(ledger, "2024-04").members}
+    april = {m.member_id: m for m in payments.run_month(ledger, "2024-04").members}
     assert sorted(april[members["ada"]].rules) == ["stackexchange.scored_posts", "wikipedia.article_edits"]
     assert april[members["ada"]].amount == 50  # two platforms, capped at the policy's maximum
     assert april[members["gamer"]].status == "not qualified"  # five zero or negative posts
@@ -101,12 +101,12 @@ def test_month_pays_qualified_members_by_rule(ledger: Ledger, members: dict[str,
 
 
 def test_running_a_month_again_pays_nobody_twice(ledger: Ledger, members: dict[str, int]) -> None:
-    first = stipends.run_month(ledger, "2024-04")
+    first = payments.run_month(ledger, "2024-04")
     paid = [m for m in first.members if m.status == "paid"]
-    again = stipends.run_month(ledger, "2024-04")
+    again = payments.run_month(ledger, "2024-04")
     assert [m.status for m in again.members if m.rules] == ["already paid"] * len(paid)
     assert again.paid == 0
-    assert payments(ledger) == len(paid) > 0
+    assert payment_rows(ledger) == len(paid) > 0
     assert spendable(ledger, members["ada"]) == 50
     with ledger.engine.connect() as conn:
         assert conn.execute(select(func.count()).where(TRANSFERS.c.kind == "stipend")).scalar_one() == len(paid)
@@ -116,9 +116,9 @@ def test_cap_applies_when_the_stipend_per_platform_is_smaller(ledger: Ledger, me
     policy = load_policy()
     stipend = policy.stipend.model_copy(update={"credits_per_month": 30, "max_per_member_per_month": 50})
     capped = Ledger(ledger.engine, policy.model_copy(update={"stipend": stipend}), ledger.clock)
-    april = {m.member_id: m for m in stipends.run_month(capped, "2024-04").members}
+    april = {m.member_id: m for m in payments.run_month(capped, "2024-04").members}
     assert april[members["ada"]].amount == 50  # 2 x 30 = 60, capped at 50
-    february = {m.member_id: m for m in stipends.run_month(capped, "2024-02").members}
+    february = {m.member_id: m for m in payments.run_month(capped, "2024-02").members}
     assert february[members["octo"]].amount == 30
 
 
@@ -128,14 +128,14 @@ def test_cap_applies_when_the_stipend_per_platform_is_smaller(ledger: Ledger, me
 )
 def test_bad_months_pay_nothing(ledger: Ledger, members: dict[str, int], month: str, expected: str) -> None:
     with pytest.raises(BadRequest, match=expected):
-        stipends.run_month(ledger, month)
-    assert payments(ledger) == 0
+        payments.run_month(ledger, month)
+    assert payment_rows(ledger) == 0
 
 
 def test_unconfirmed_link_is_a_clear_error(ledger: Ledger, members: dict[str, int]) -> None:
     with pytest.raises(BadRequest, match=r"awaiting the platform's confirmation; nothing was paid"):
-        stipends.run_month(ledger, "2024-04", member_id=members["bram"])
-    assert payments(ledger) == 0
+        payments.run_month(ledger, "2024-04", member_id=members["bram"])
+    assert payment_rows(ledger) == 0
 
 
 def test_links_confirmed_after_the_month_or_unlinked_do_not_pay(ledger: Ledger, members: dict[str, int]) -> None:
@@ -144,11 +144,11 @@ def test_links_confirmed_after_the_month_or_unlinked_do_not_pay(ledger: Ledger, 
         links.unlink(conn, ada_wiki.id, "test", ledger.clock())
     late, _ = new_member(ledger)
     link(ledger, late, "wikipedia", "4242")  # relinked to someone else in July: April is not theirs
-    april = {m.member_id: m for m in stipends.run_month(ledger, "2024-04").members}
+    april = {m.member_id: m for m in payments.run_month(ledger, "2024-04").members}
     assert april[members["ada"]].rules == ["stackexchange.scored_posts"]
     assert late not in april
     with pytest.raises(BadRequest, match="confirmed after the month ended"):
-        stipends.run_month(ledger, "2024-04", member_id=late)
+        payments.run_month(ledger, "2024-04", member_id=late)
 
 
 def test_import_is_all_or_nothing_and_idempotent(tmp_path: Path, ledger: Ledger) -> None:
@@ -187,7 +187,7 @@ def test_real_dump_payment_agrees_with_the_replay(ledger: Ledger, clock: Clock) 
     link(ledger, active, "stackexchange", chosen.user_id, site=site)
     link(ledger, quiet, "stackexchange", idle.user_id, site=site)
     clock.now = datetime(2024, 7, 10, tzinfo=UTC)
-    report = {m.member_id: m for m in stipends.run_month(ledger, chosen.month_label).members}
+    report = {m.member_id: m for m in payments.run_month(ledger, chosen.month_label).members}
     assert report[active].rules == [chosen.rule.label] and report[active].status == "paid"
     assert report[quiet].status == "not qualified"
     assert spendable(ledger, active) == ledger.policy.stipend.credits_per_month

@@ -9,18 +9,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from datalever import migrations
 from datalever.economy import load_policy
 from datalever.importers import ImportFormatError, Platform, read_events
-from datalever.ledger import migrate
 from datalever.ledger.db import make_engine
 from datalever.ledger.errors import Conflict
 from datalever.ledger.models import TRANSFERS
 from datalever.ledger.posting import Ledger
-from datalever.service import links, stipends
-from datalever.service.contribution_store import import_contributions
+from datalever.stipends import links, payments
+from datalever.stipends.contributions import import_contributions
 from datalever.stipends.models import CONTRIBUTIONS, STIPEND_PAYMENTS
-from tests.ledger.helpers import check_books, new_member
-from tests.ledger.pg import fresh_database
+from tests.support.books import check_books, new_member
+from tests.support.postgres import fresh_database
 
 pytestmark = pytest.mark.postgres
 EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "github"
@@ -30,7 +30,7 @@ def test_concurrent_runs_pay_each_member_once_on_postgres(tmp_path: Path) -> Non
     with fresh_database("dl_stipends") as url:
         engine = make_engine(url)
         try:
-            migrate.upgrade(engine)
+            migrations.upgrade(engine)
             clock = {"now": datetime(2024, 1, 20, tzinfo=UTC)}
             ledger = Ledger(engine, load_policy(), lambda: clock["now"])
             member, _ = new_member(ledger)
@@ -52,9 +52,9 @@ def test_concurrent_runs_pay_each_member_once_on_postgres(tmp_path: Path) -> Non
                 assert conn.execute(select(func.count()).select_from(CONTRIBUTIONS)).scalar_one() == 0
             import_contributions(engine, read_events(EVENTS / "events.json"), Platform.GITHUB, "e", "t", clock["now"])
 
-            reports: list[stipends.MonthReport] = []
+            reports: list[payments.MonthReport] = []
             threads = [
-                threading.Thread(target=lambda: reports.append(stipends.run_month(ledger, "2024-02"))) for _ in range(4)
+                threading.Thread(target=lambda: reports.append(payments.run_month(ledger, "2024-02"))) for _ in range(4)
             ]
             for thread in threads:
                 thread.start()
@@ -75,7 +75,7 @@ def test_concurrent_confirmations_link_an_account_to_one_member_on_postgres() ->
     with fresh_database("dl_stipends_links") as url:
         engine = make_engine(url)
         try:
-            migrate.upgrade(engine)
+            migrations.upgrade(engine)
             now = datetime(2024, 1, 20, tzinfo=UTC)
             ledger = Ledger(engine, load_policy(), lambda: now)
             requests = []

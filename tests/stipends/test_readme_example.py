@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.service.conftest import Api
+from tests.support.api import Api
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

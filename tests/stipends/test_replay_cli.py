@@ -8,8 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from datalever.cli import app
-from datalever.importers.activity import parse_month
-from tests.conftest import DEFAULT_POLICY, require_shared_data
+from datalever.stipends.tally import parse_month
+from tests.support.data import DEFAULT_POLICY, require_shared_data
 
 runner = CliRunner()
 SITE = "bicycles.meta.stackexchange.com"

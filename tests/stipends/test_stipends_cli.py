@@ -10,15 +10,15 @@ from pathlib import Path
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from datalever import migrations
 from datalever.cli import app
 from datalever.economy import load_policy
 from datalever.importers import read_events
-from datalever.ledger import migrate
 from datalever.ledger.db import make_engine
 from datalever.ledger.posting import Ledger
-from datalever.service import links
+from datalever.stipends import links
 from datalever.stipends.models import CONTRIBUTIONS
-from tests.ledger.helpers import new_member
+from tests.support.books import new_member
 
 runner = CliRunner()
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -36,7 +36,7 @@ def _count(url: str) -> int:
 def test_import_then_run_writes_the_report(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     engine = make_engine(url)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     ledger = Ledger(engine, load_policy(), lambda: datetime(2024, 1, 20, tzinfo=UTC))
     member, _ = new_member(ledger)
     with engine.begin() as conn:

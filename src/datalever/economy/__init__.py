@@ -4,7 +4,7 @@ Everything here is side-effect free, accepts scalars or NumPy arrays, and import
 datalever: the live service and the simulator must run exactly the same rules.
 """
 
-from datalever.economy.config import ConfigError, StrictModel, load_toml
+from datalever.economy.config import ConfigError, StrictModel
 from datalever.economy.feedback import feedback_reward, reputation_after
 from datalever.economy.grants import allowance_due, expires_at, expiry_month_index, month_index, months_of_validity
 from datalever.economy.money import credits_to_cents
@@ -26,7 +26,6 @@ __all__ = [
     "expiry_month_index",
     "feedback_reward",
     "load_policy",
-    "load_toml",
     "month_index",
     "months_of_validity",
     "next_session_position",

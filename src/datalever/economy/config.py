@@ -1,12 +1,12 @@
-"""Strict TOML-backed models: a bad key or value is refused with its dotted path and the reason.
+"""Strict models: a bad key or value is refused with its dotted path and the reason.
 
-Shared by the credit policy and by other TOML inputs (simulator scenarios) so every file the project reads
-reports errors the same way.
+The vocabulary every document the project reads shares (the policy here; scenarios, catalogs and
+preferences through `datalever.documents`, the general TOML/JSON loader, which builds on these), so every
+file reports errors the same way. Economy reads only its own policy file, with `read_file` + `parse_toml`.
 """
 
 from __future__ import annotations
 
-import json
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
@@ -53,31 +53,18 @@ def validate_mapping(data: dict[str, Any], model: type[M], source: str) -> M:
         raise ConfigError(source, describe_validation_error(error)) from None
 
 
-def load_toml(path: str | Path, model: type[M]) -> M:
-    """Read a TOML file into `model`, raising ConfigError with a precise message on any problem."""
-    path = Path(path)
+def read_file(path: str | Path) -> bytes:
+    """A file's bytes, or ConfigError naming the file and why it cannot be read."""
     try:
-        raw = path.read_bytes()
+        return Path(path).read_bytes()
     except OSError as error:
         raise ConfigError(str(path), [f"cannot read file ({error.strerror})"]) from None
+
+
+def parse_toml(raw: bytes, model: type[M], source: str) -> M:
+    """UTF-8 TOML into `model`, raising ConfigError (naming `source`) with a precise message on any problem."""
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(str(path), [f"not valid TOML ({error})"]) from None
-    return validate_mapping(data, model, str(path))
-
-
-def load_document(path: str | Path, model: type[M]) -> M:
-    """Read a `.json` file, or TOML for any other suffix, into `model` with the same precise errors."""
-    path = Path(path)
-    if path.suffix.lower() != ".json":
-        return load_toml(path, model)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(str(path), [f"cannot read file ({error.strerror})"]) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(str(path), [f"not valid JSON ({error})"]) from None
-    if not isinstance(data, dict):
-        raise ConfigError(str(path), ["the top level must be an object"])
-    return validate_mapping(data, model, str(path))
+        raise ConfigError(source, [f"not valid TOML ({error})"]) from None
+    return validate_mapping(data, model, source)

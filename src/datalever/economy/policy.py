@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import Field, HttpUrl, field_validator
 
 from datalever.economy.alignment import AlignmentPolicy
-from datalever.economy.config import StrictModel, load_toml
+from datalever.economy.config import StrictModel, parse_toml, read_file
 from datalever.economy.nudge import NudgePolicy
 from datalever.economy.stipends import StipendCriteria
 
@@ -100,5 +100,5 @@ def load_policy(path: str | Path | None = None) -> Policy:
     """Load and validate a policy file; without a path, the packaged default policy."""
     if path is None:
         with resources.as_file(resources.files("datalever.economy") / DEFAULT_POLICY_RESOURCE) as default:
-            return load_toml(default, Policy)
-    return load_toml(path, Policy)
+            return parse_toml(read_file(default), Policy, str(default))
+    return parse_toml(read_file(path), Policy, str(path))

@@ -18,9 +18,9 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from datalever import canonical
+from datalever.documents import StrictModel, load_document
 from datalever.economy import alignment as rules
 from datalever.economy.alignment import AlignmentPolicy
-from datalever.economy.config import StrictModel, load_document
 
 
 class CoalitionInput(StrictModel):

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import networkx as nx
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from datalever.economy.config import ConfigError, StrictModel, load_document, load_toml
+from datalever.documents import ConfigError, StrictModel, load_document, load_toml
 
 NODE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 CATALOG_RESOURCE = "catalog.toml"

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from datalever.economy.config import ConfigError, StrictModel, load_document, load_toml, validate_mapping
+from datalever.documents import ConfigError, StrictModel, load_document, load_toml, validate_mapping
 
 TDMREP_SPEC = "https://www.w3.org/community/reports/tdmrep/CG-FINAL-tdmrep-20240510/"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
-from datalever.economy.config import describe_validation_error
+from datalever.documents import describe_validation_error
 from datalever.importers.jsonfiles import iter_documents
 from datalever.importers.records import Contribution, ContributionKind, ImportFormatError, Platform
 

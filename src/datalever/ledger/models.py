@@ -158,20 +158,6 @@ class Transfer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class ApiKey(Base):
-    """An API key: only the SHA-256 of its secret is stored (keys are random, so no slow hash is needed)."""
-
-    __tablename__ = "api_keys"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    secret_hash: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(20))
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    label: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
 class Feedback(Base):
     """Feedback a member gave on one of their charged queries, and its moderation verdict."""
 
@@ -209,5 +195,4 @@ MEMBERS = table_of(Member)
 OPERATIONS = table_of(Operation)
 LOTS = table_of(Lot)
 TRANSFERS = table_of(Transfer)
-API_KEYS = table_of(ApiKey)
 FEEDBACK = table_of(Feedback)

@@ -9,28 +9,27 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
-from datalever import __version__
+from datalever import __version__, migrations
+from datalever.credits.charge_fast_path import ChargeFastPath
 from datalever.economy import load_policy
-from datalever.ledger import migrate
 from datalever.ledger.batching import Batcher
 from datalever.ledger.db import make_engine
 from datalever.ledger.posting import Ledger
 from datalever.ledger.types import utcnow
-from datalever.service import errors
-from datalever.service.auth import KeyCache
-from datalever.service.charge_fast_path import ChargeFastPath
-from datalever.service.routes import ROUTERS
+from datalever.parts import PARTS
 from datalever.service.settings import Settings
 from datalever.service.supervisor import die_with_parent
+from datalever.web import errors
+from datalever.web.auth import KeyCache
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
-    """A ready service: upgrades the schema (unless told not to), loads the policy, mounts every router."""
+    """A ready service: upgrades the schema (unless told not to), loads the policy, mounts every part's router."""
     settings = settings or Settings()
     policy = load_policy(settings.policy_path)
     engine = make_engine(settings.database_url, pool_size=settings.pool_size)
     if settings.auto_upgrade:
-        migrate.upgrade(engine)
+        migrations.upgrade(engine)
     ledger = Ledger(engine, policy, clock)
     ledger.system_accounts()  # cache the system account ids before any posting needs them
 
@@ -55,8 +54,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     errors.install(app, str(policy.fallback.url))
     if settings.charge_fast_path:
         app.add_middleware(ChargeFastPath)
-    for router in ROUTERS:
-        app.include_router(router)
+    for part in PARTS:
+        if part.router is not None:
+            app.include_router(part.router())
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from datalever.economy.config import validate_mapping
+from datalever.documents import validate_mapping
 from datalever.sim.engine import run_simulations
 from datalever.sim.scenario import Scenario
 

@@ -1,6 +1,6 @@
 """Scenario files: every parameter of the ecosystem model, validated, with its default and where it comes from.
 
-A scenario is a TOML file read with `datalever.economy.config.load_toml`, so a bad value is refused with
+A scenario is a TOML file read with `datalever.documents.load_toml`, so a bad value is refused with
 `section.key: reason` exactly like a bad policy file. Built-in scenarios ship in `datalever/sim/scenarios/`.
 The `description` of each field states its unit and its source (a publication or an explicit assumption).
 """
@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from datalever.economy.config import ConfigError, StrictModel, load_toml, validate_mapping
+from datalever.documents import ConfigError, StrictModel, load_toml, validate_mapping
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]

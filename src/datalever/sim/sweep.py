@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from datalever.documents import validate_mapping
 from datalever.economy import ConfigError, Policy
-from datalever.economy.config import validate_mapping
 from datalever.sim.engine import run_simulations
 from datalever.sim.outcomes import measures, verdict
 from datalever.sim.scenario import Scenario

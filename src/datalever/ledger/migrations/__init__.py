@@ -1,1 +1,3 @@
-"""Alembic environment of the datalever schema (shipped inside the package so `datalever db upgrade` works)."""
+"""The ledger's Alembic revisions (ids kept from before the layout change).
+
+The environment that runs them is `datalever.migrations`."""

@@ -1,0 +1,169 @@
+"""Commands of the credits part: db upgrade, keys create/revoke, allowance run, expiry run.
+
+Heavy modules are imported inside the commands so `datalever --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from datalever.economy import Policy
+    from datalever.ledger.posting import Ledger
+
+console = Console()
+errors = Console(stderr=True)
+
+DATABASE_URL = typer.Option(
+    None,
+    "--database-url",
+    envvar="DATALEVER_DATABASE_URL",
+    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db [default: sqlite:///datalever.db]",
+)
+POLICY = typer.Option(None, "--policy", envvar="DATALEVER_POLICY", help="Credit policy TOML [default: built-in].")
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+allowance_app = typer.Typer(help="The monthly allowance.", no_args_is_help=True)
+expiry_app = typer.Typer(help="Expiry of allowance credits.", no_args_is_help=True)
+
+
+def _url(database_url: str | None) -> str:
+    from datalever.ledger.db import DEFAULT_DATABASE_URL
+
+    return database_url or DEFAULT_DATABASE_URL
+
+
+def _policy_or_exit(policy: Path | None) -> Policy:
+    from datalever.economy import ConfigError, load_policy
+
+    try:
+        return load_policy(policy)
+    except ConfigError as error:
+        errors.print(str(error), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _ledger(database_url: str | None, policy: Path | None) -> Ledger:
+    from datalever import migrations
+    from datalever.ledger.db import make_engine
+    from datalever.ledger.posting import Ledger
+
+    rules = _policy_or_exit(policy)
+    engine = make_engine(_url(database_url))
+    migrations.upgrade(engine)
+    return Ledger(engine, rules)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"error: {message}", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: str | None = DATABASE_URL) -> None:
+    """Create or upgrade the schema to the latest revision (every part's migrations)."""
+    from datalever import migrations
+
+    url = _url(database_url)
+    migrations.upgrade(url)
+    console.print(f"database at {_display(url)} is up to date")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: str = typer.Option(..., "--role", help="admin, operator, member or platform"),
+    member: int | None = typer.Option(None, "--member", help="The member a member key belongs to."),
+    label: str | None = typer.Option(None, "--label", help="A note to tell keys apart."),
+    database_url: str | None = DATABASE_URL,
+) -> None:
+    """Create an API key and print it once (only its hash is stored)."""
+    from datalever import migrations
+    from datalever.ledger.db import make_engine
+    from datalever.ledger.errors import LedgerError
+    from datalever.web.keys import create_key
+
+    engine = make_engine(_url(database_url))
+    migrations.upgrade(engine)
+    try:
+        with engine.begin() as conn:
+            principal, token = create_key(conn, role, member, label)
+    except LedgerError as error:
+        raise _fail(error.message, 2) from None
+    console.print(f"created {principal.role.value} key {principal.key_id} (shown once, store it now):")
+    print(token)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: str = typer.Argument(..., help="The key id printed by `keys create` (the part after dlk_)."),
+    database_url: str | None = DATABASE_URL,
+) -> None:
+    """Revoke an API key (running servers stop accepting it within their key-cache time, 5 s)."""
+    from datalever.ledger.db import make_engine
+    from datalever.web.keys import revoke_key
+
+    engine = make_engine(_url(database_url))
+    with engine.begin() as conn:
+        revoked = revoke_key(conn, key_id)
+    if not revoked:
+        raise _fail(f"no active key with id {key_id!r}", 2)
+    console.print(f"revoked key {key_id}")
+
+
+@allowance_app.command("run")
+def allowance_run(
+    month: str = typer.Option(..., "--month", help="YYYY-MM"),
+    database_url: str | None = DATABASE_URL,
+    policy: Path | None = POLICY,
+) -> None:
+    """Grant every member the month's allowance; running it again for the same month grants nothing."""
+    from rich.progress import Progress
+    from sqlalchemy import func, select
+
+    from datalever.ledger.allowance import run_allowance
+    from datalever.ledger.errors import LedgerError
+    from datalever.ledger.models import MEMBERS
+
+    ledger = _ledger(database_url, policy)
+    with ledger.engine.connect() as conn:
+        total = int(conn.execute(select(func.count()).select_from(MEMBERS)).scalar_one())
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"allowance {month}", total=total)
+            result = run_allowance(ledger, month, progress=lambda n: progress.advance(task, n))
+    except LedgerError as error:
+        raise _fail(error.message, 2) from None
+    console.print(
+        f"allowance {result.month}: {result.members_granted} members granted {result.credits_granted} credits; "
+        f"{result.already_granted} already had it"
+    )
+
+
+@expiry_app.command("run")
+def expiry_run(database_url: str | None = DATABASE_URL, policy: Path | None = POLICY) -> None:
+    """Post expiry transfers for every lot past its expiry (remaining credits only; spent credits stay spent)."""
+    from datalever.ledger.expiry import run_expiry
+
+    ledger = _ledger(database_url, policy)
+    with console.status("expiring lots..."):
+        result = run_expiry(ledger)
+    console.print(f"expired {result.credits} credits from {result.lots} lots in {result.accounts} accounts")
+
+
+def _display(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this part's commands to the top-level app."""
+    app.add_typer(db_app, name="db")
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(allowance_app, name="allowance")
+    app.add_typer(expiry_app, name="expiry")

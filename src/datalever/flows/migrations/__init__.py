@@ -1,0 +1,1 @@
+"""The flows part's Alembic revisions."""

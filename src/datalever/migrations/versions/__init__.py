@@ -1,0 +1,1 @@
+"""Revisions that belong to no single part (the merge that joined the stipends and flows branches)."""

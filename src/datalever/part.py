@@ -1,0 +1,40 @@
+"""What a part declares about itself, so the app, the CLI and the migrations can assemble it.
+
+A part (ledger, credits, stipends, flows, sim, ...) is one package; its `part.py` holds one `PART`. Each
+field is optional and every heavy one is a callable, so reading the registry imports nothing heavy and
+`datalever --help` stays fast. This module imports no part: parts depend on it, never the other way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
+    from sqlalchemy import MetaData
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part's declaration: its tables, its Alembic revisions, its HTTP routes and its commands.
+
+    * `metadata`: imports the part's models and returns the MetaData they are declared on (for Alembic's
+      autogenerate and the schema test); the tables are named explicitly there, nothing is scanned.
+    * `migrations`: the folder of the part's Alembic revision files (one linear history across parts).
+    * `router`: builds the part's APIRouter; the service mounts routers in registry order.
+    * `commands`: adds the part's commands to the top-level Typer app; the CLI calls them in registry order.
+    """
+
+    name: str
+    metadata: Callable[[], MetaData] | None = None
+    migrations: Path | None = None
+    router: Callable[[], APIRouter] | None = None
+    commands: Callable[[typer.Typer], None] | None = None
+
+    def __post_init__(self) -> None:
+        assert self.name.isidentifier(), f"a part's name is a Python identifier, not {self.name!r}"
+        assert self.migrations is None or self.migrations.is_dir(), f"{self.name}: no folder {self.migrations}"

@@ -1,0 +1,57 @@
+"""`datalever serve`: the one command of the assembly (it runs the app built from every part's router)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from datalever.credits.commands import DATABASE_URL, POLICY, _display, _policy_or_exit, _url, console
+
+
+def serve(
+    database_url: str | None = DATABASE_URL,
+    policy: Path | None = POLICY,
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes (use several on PostgreSQL)."),
+) -> None:
+    """Run the ledger service (OpenAPI at /docs). Creates or upgrades the database first."""
+    import uvicorn
+
+    from datalever import migrations
+    from datalever.ledger.db import make_engine
+    from datalever.service.settings import Settings
+    from datalever.web.keys import count_keys, create_key
+
+    _policy_or_exit(policy)
+    url = _url(database_url)
+    engine = make_engine(url)
+    migrations.upgrade(engine)
+    with engine.begin() as conn:
+        if count_keys(conn) == 0:
+            _principal, token = create_key(conn, "admin", label="bootstrap")
+            console.print("No API keys yet: created an admin key (shown once, store it now):")
+            print(token, flush=True)
+    engine.dispose()
+    settings = Settings(database_url=url, policy_path=policy, auto_upgrade=False)
+    os.environ.update(settings.to_env())
+    console.print(f"serving {_display(url)} on http://{host}:{port} (API docs at /docs)")
+    from datalever.service.supervisor import supervising
+
+    with supervising():
+        uvicorn.run(
+            "datalever.service.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` to the top-level app."""
+    app.command("serve")(serve)

@@ -1,0 +1,1 @@
+"""The stipends part's Alembic revisions."""

@@ -1,0 +1,70 @@
+"""The Alembic history has a single head, every database reaches it (also one left at the two heads the
+history had before the merge revision), and upgrading a database that is at the head writes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, event, text
+from typer.testing import CliRunner
+
+from datalever import migrations
+from datalever.cli import app
+from datalever.ledger.db import make_engine
+
+OLD_HEADS = {"stipends_0001", "flows_0001"}  # what `upgrade("heads")` left before 0003_merge
+
+
+def _head() -> str:
+    heads = ScriptDirectory.from_config(migrations.alembic_config()).get_heads()
+    assert len(heads) == 1, f"several heads {heads}: add a merge revision (alembic merge)"
+    return heads[0]
+
+
+def _versions(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
+
+
+def test_the_history_has_one_head() -> None:
+    script = ScriptDirectory.from_config(migrations.alembic_config())
+    assert script.get_heads() == [_head()]
+    assert {revision.revision for revision in script.walk_revisions()} >= OLD_HEADS
+
+
+def test_db_upgrade_moves_a_database_at_both_old_heads_to_the_head(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        for revision in sorted(OLD_HEADS):
+            migrations.upgrade(engine, revision)
+        assert _versions(engine) == OLD_HEADS
+        result = CliRunner().invoke(app, ["db", "upgrade", "--database-url", database_url])
+        assert result.exit_code == 0, result.output
+        assert _versions(engine) == {_head()}
+        with engine.connect() as conn:
+            (metadata,) = migrations.target_metadata()  # every registered part's tables
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_a_database_at_the_head_writes_nothing(database_url: str) -> None:
+    engine = make_engine(database_url)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    try:
+        migrations.upgrade(engine)
+        event.listen(engine, "before_cursor_execute", record)
+        migrations.upgrade(engine)
+        assert statements  # it did look
+        writes = [sql for sql in statements if not sql.lstrip().upper().startswith(("SELECT", "PRAGMA", "BEGIN"))]
+        assert writes == []
+        assert _versions(engine) == {_head()}
+    finally:
+        engine.dispose()
