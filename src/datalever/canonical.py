@@ -207,6 +207,8 @@ Day = Annotated[
     date, BeforeValidator(parse_date), WithJsonSchema({"type": "string", "pattern": DATE_PATTERN, "format": "date"})
 ]
 IdParam = int_type("id", 1, MAX_ID, text=True)
+BigIdParam = int_type("id", 1, 2**63 - 1, text=True)  # 64-bit id columns (transfers, feedback)
+LimitParam = int_type("limit", 1, 1000, text=True)  # page sizes
 Id = int_type("id", 1, MAX_ID, text=False)
 Amount = int_type("amount", 1, MAX_AMOUNT, text=False)
 IdempotencyKeyValue = Annotated[

@@ -24,8 +24,8 @@ def test_readme_stipend_example_pays(api: Api) -> None:
     requested = api.client.post(f"/v1/members/{member_id}/links", content=link.group(1), headers=headers)
     assert requested.status_code == 201, requested.text
     assert requested.json()["id"] == 1
-    assert api.post("/v1/links/1/confirm", "platform").status_code == 200
-    headers = api.headers("platform", "readme-activity") | {"Content-Type": "application/json"}
+    assert api.post("/v1/links/1/confirm", "platform:stackexchange").status_code == 200
+    headers = api.headers("platform:stackexchange", "readme-activity") | {"Content-Type": "application/json"}
     reported = api.client.post("/v1/platforms/stackexchange/contributions", content=body.group(1), headers=headers)
     assert reported.status_code == 201, reported.text
     api.clock.now = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)  # March has ended

@@ -37,7 +37,7 @@ def serve(
     engine.dispose()
     settings = Settings(database_url=url, policy_path=policy, auto_upgrade=False)
     os.environ.update(settings.to_env())
-    console.print(f"serving {_display(url)} on http://{host}:{port} (API docs at /docs)")
+    console.print(f"serving {_display(url)} on http://{host}:{port} (API docs at /docs)", soft_wrap=True)
     from datalever.service.supervisor import supervising
 
     with supervising():

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Mapping
 from threading import Lock
 from typing import Any
 
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -138,3 +140,25 @@ class MetricsMiddleware:
             method = scope["method"]
             self.metrics.requests.labels(template, method, str(status)).inc()
             self.metrics.latency.labels(template, method).observe(time.perf_counter() - started)
+
+
+def router() -> APIRouter:
+    """`GET /metrics` for Prometheus (admin or operator key: the totals are the operator's business)."""
+    from datalever.web.auth import require_roles
+    from datalever.web.keys import Principal, Role
+
+    metrics_router = APIRouter(tags=["health"])
+
+    @metrics_router.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}}, "description": "Metrics"}},
+    )
+    def get_metrics(
+        request: Request, _principal: Principal = Depends(require_roles(Role.ADMIN, Role.OPERATOR))
+    ) -> Response:
+        """Prometheus text format: requests and latency by route, charge batches, queue depth, credit totals."""
+        metrics: Metrics = request.app.state.metrics
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
+    return metrics_router

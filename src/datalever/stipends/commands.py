@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.console import Console
 
 if TYPE_CHECKING:
     from datalever.ledger.posting import Ledger
@@ -56,7 +57,17 @@ def replay(
         files = dump_files(dump)
     except (ConfigError, ImportFormatError) as error:
         raise _fail(str(error)) from None
-    site_name = site or dump.resolve().name
+    if site is None:
+        site_name = dump.resolve().name
+        Console(stderr=True).print(
+            f"warning: no --site given: attribution links use the folder name ({site_name}) as the site's host "
+            "name; give --site, e.g. --site bicycles.meta.stackexchange.com, so the CSV and plot credit the "
+            "right site",
+            markup=False,
+            highlight=False,
+        )
+    else:
+        site_name = _site_or_exit(site)
     total = sum(path.stat().st_size for path in files)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -100,8 +111,32 @@ DATABASE_URL = typer.Option(
     None,
     "--database-url",
     envvar="DATALEVER_DATABASE_URL",
-    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db [default: sqlite:///datalever.db]",
+    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
+    "[default: $DATALEVER_DATABASE_URL, else datalever.db in the user data folder; see docs/operations.md]",
 )
+
+
+def _site_or_exit(site: str) -> str:
+    from datalever import canonical
+
+    try:
+        return canonical.parse_name(site, "--site", 200)
+    except canonical.CanonicalError as error:
+        raise _fail(str(error)) from None
+
+
+def _parse_month(text: str) -> str | None:
+    from datalever import canonical
+
+    return canonical.typer_callback(canonical.parse_month)(text)
+
+
+def _parse_id(text: str) -> int | None:
+    from datalever import canonical
+
+    return canonical.typer_callback(canonical.parse_id)(text)
+
+
 POLICY = typer.Option(None, "--policy", envvar="DATALEVER_POLICY", help="Credit policy TOML [default: built-in].")
 
 
@@ -109,14 +144,18 @@ def _ledger(database_url: str | None, policy_file: Path | None) -> Ledger:
     from datalever import migrations
     from datalever.documents import ConfigError
     from datalever.economy.policy import load_policy
-    from datalever.ledger.db import DEFAULT_DATABASE_URL, make_engine
+    from datalever.ledger.db import make_engine
     from datalever.ledger.posting import Ledger
+    from datalever.locations import database_url as resolve
+    from datalever.locations import display
 
     try:
         policy = load_policy(policy_file)
     except ConfigError as error:
         raise _fail(str(error)) from None
-    engine = make_engine(database_url or DEFAULT_DATABASE_URL)
+    url = resolve(database_url)
+    Console(stderr=True).print(f"database: {display(url)}", markup=False, highlight=False, soft_wrap=True)
+    engine = make_engine(url)
     migrations.upgrade(engine)
     return Ledger(engine, policy)
 
@@ -125,14 +164,19 @@ def _ledger(database_url: str | None, policy_file: Path | None) -> Ledger:
 def import_activity(
     source: Path = typer.Argument(..., help="A Stack Exchange dump directory, or GitHub / MediaWiki JSON file(s)."),
     platform_name: str = typer.Option(..., "--platform", help="stackexchange, github or wikipedia."),
-    site: str | None = typer.Option(None, "--site", help="The platform site, e.g. bicycles.stackexchange.com."),
+    site: str | None = typer.Option(
+        None,
+        "--site",
+        help="The platform site, e.g. bicycles.stackexchange.com (required for Stack Exchange dumps; "
+        "wikipedia: [default: en.wikipedia.org])",
+    ),
     database_url: str | None = DATABASE_URL,
 ) -> None:
     """Store a platform's activity export in the database, in one transaction (all of it, or nothing)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-    from datalever.importers import ImportFormatError, parse_platform, read_source
+    from datalever.importers import ImportFormatError, Platform, parse_platform, read_source
     from datalever.ledger.types import utcnow
     from datalever.stipends.contributions import import_contributions
 
@@ -142,6 +186,19 @@ def import_activity(
         raise _fail(str(error)) from None
     if not source.exists():
         raise _fail(f"{source}: no such file or directory")
+    if site is not None:
+        site = _site_or_exit(site)
+    elif platform is Platform.STACKEXCHANGE:
+        raise _fail(
+            f"give --site: a Stack Exchange dump does not name its site, and importing it under the folder's "
+            f"name ({source.resolve().name}) would store a second copy of a site already imported under its "
+            "real name; e.g. --site bicycles.stackexchange.com"
+        )
+    elif platform is Platform.WIKIPEDIA:
+        site = "en.wikipedia.org"
+        Console(stderr=True).print(
+            "site: en.wikipedia.org (the default; give --site for another wiki)", markup=False, highlight=False
+        )
     ledger = _ledger(database_url, None)
     console = Console()
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
@@ -169,8 +226,10 @@ def import_activity(
 
 @stipends_app.command("run")
 def run(
-    month: str = typer.Option(..., "--month", help="The month to pay, YYYY-MM (it must have ended)."),
-    member: int | None = typer.Option(None, "--member", help="Pay only this member."),
+    month: str = typer.Option(
+        ..., "--month", parser=_parse_month, help="The month to pay, YYYY-MM (it must have ended)."
+    ),
+    member: int | None = typer.Option(None, "--member", parser=_parse_id, help="Pay only this member."),
     out: Path = typer.Option(Path("stipend-reports"), "--out", help="Where to write the month's report."),
     database_url: str | None = DATABASE_URL,
     policy_file: Path | None = POLICY,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from datalever import canonical
 from datalever.ledger.charges import charge_query_async
 from datalever.ledger.posting import Ledger
 from datalever.web.auth import require_roles
@@ -19,7 +20,9 @@ CHARGE_ROLES = (Role.OPERATOR, Role.ADMIN)
 
 class ChargeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reference: str | None = Field(default=None, max_length=200, description="The gateway's own id for the query.")
+    reference: canonical.text_type(200, "reference") | None = Field(  # type: ignore[valid-type]
+        default=None, description="The gateway's own id for the query (at most 200 characters, no NUL)."
+    )
 
 
 class ChargeOut(BaseModel):
