@@ -17,6 +17,7 @@ from datalever.ledger.db import READONLY, make_engine
 from datalever.ledger.posting import Ledger
 from datalever.ledger.queries import summary
 from datalever.ledger.types import utcnow
+from datalever.logs import configure_logging
 from datalever.parts import PARTS
 from datalever.service import health
 from datalever.service.metrics import Metrics, MetricsMiddleware
@@ -95,6 +96,7 @@ def app_from_env() -> FastAPI:
     worker for tens of milliseconds, which showed as the slowest 1% of charges.
     """
     die_with_parent()  # a worker never outlives the `serve` supervisor (and never keeps its port)
+    configure_logging()  # text or JSON per DATALEVER_LOG_FORMAT
     app = create_app(Settings.from_env())
     gc.collect()
     gc.freeze()
