@@ -97,6 +97,9 @@ class CreditTotals(Collector):
         self._cached: tuple[float, Mapping[str, int]] | None = None
         self._lock = Lock()
 
+    def describe(self) -> Iterable[Metric]:
+        return []  # nothing read at registration: the first scrape reads the ledger
+
     def collect(self) -> Iterable[Metric]:
         with self._lock:
             now = time.monotonic()

@@ -128,7 +128,8 @@ def limit_rate(request: Request, principal: Principal) -> None:
 
 
 def check_platform_scope(principal: Principal, platform: str, site: str | None = None) -> None:
-    """A platform key acts only for its own platform (and site, if scoped to one); other roles pass.
+    """A platform key acts only for its own platform (and site, if scoped to one and `site` is given: every
+    item must then be checked); other roles pass.
 
     Platform keys from before scopes (migration 0006_key_scopes) are refused until an admin scopes them."""
     if principal.role is not Role.PLATFORM:
@@ -141,10 +142,8 @@ def check_platform_scope(principal: Principal, platform: str, site: str | None =
         )
     if principal.platform != platform:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key speaks for {principal.platform}, not for {platform}")
-    if principal.site is not None and site != principal.site:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, f"this key speaks for the site {principal.site}, not for {site or 'any site'}"
-        )
+    if principal.site is not None and site is not None and site != principal.site:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key speaks for the site {principal.site}, not for {site}")
 
 
 def check_member_access(principal: Principal, member_id: int) -> None:
