@@ -28,7 +28,8 @@ MAX_AMOUNT = 2**63 - 1  # credits are 64-bit integer columns
 MAX_IDEMPOTENCY_KEY = 200
 MAX_TEXT = 4000
 
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+_YEAR = r"(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"  # 0001-9999
+MONTH_PATTERN = rf"^{_YEAR}-(?:0[1-9]|1[0-2])$"
 DATE_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 ID_PATTERN = r"^[1-9][0-9]{0,9}$"
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"  # printable ASCII, no spaces
@@ -43,9 +44,9 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 # and published as JSON Schema patterns (ECMA-262 reads these escapes the same way).
 _INVISIBLE = r"\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff"
 _SPACE = r" \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
-TEXT_PATTERN = r"^[^\x00\ud800-\udfff]*$"
+TEXT_PATTERN = r"^[^\x00]*$"  # published; lone surrogates cannot be sent as UTF-8 text at all
 REF_PATTERN = rf"^[^{_INVISIBLE}{_SPACE}]([^{_INVISIBLE}]*[^{_INVISIBLE}{_SPACE}])?$"
-_TEXT = re.compile(TEXT_PATTERN[1:-1])
+_TEXT = re.compile(r"[^\x00\ud800-\udfff]*")
 _REF = re.compile(REF_PATTERN[1:-1])
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
@@ -88,10 +89,13 @@ def parse_date(value: object) -> date:
 
 
 def parse_int(value: object, what: str, low: int, high: int) -> int:
-    """An integer in [low, high]: a JSON number (not a bool, not a float) or plain ASCII digits."""
+    """An integer in [low, high]: a JSON integer (`5`, or `5.0`, which JSON Schema counts as the same
+    integer; not a boolean) or plain ASCII digits."""
     assert low <= high
     if isinstance(value, bool):
         raise CanonicalError(f"{what} must be an integer, got a boolean")
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        value = int(value)
     if isinstance(value, int):
         number = value
     elif isinstance(value, str):

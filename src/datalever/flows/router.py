@@ -53,17 +53,20 @@ def catalog() -> FlowCatalog:
     return _catalog
 
 
+Cost = canonical.int_type("change_cost", 0, 2**31 - 1, text=False)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class CoalitionIn(Strict):
     name: canonical.text_type(200, "name") | None = None  # type: ignore[valid-type]
-    change_cost: int = Field(ge=0, le=2**31 - 1, description="Credits for a member to change the coalition's flow.")
+    change_cost: Cost = Field(description="Credits for a member to change the coalition's flow.")  # type: ignore[valid-type]
 
 
 class CoalitionMemberIn(Strict):
-    change_cost: int | None = Field(None, ge=0, le=2**31 - 1, description="This member's own cost, if it differs.")
+    change_cost: Cost | None = Field(None, description="This member's own cost, if it differs.")  # type: ignore[valid-type]
 
 
 class WhatIfIn(Strict):

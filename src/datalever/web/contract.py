@@ -81,6 +81,8 @@ def statuses_for(method: str, operation: dict[str, Any]) -> set[int]:
     statuses: set[int] = set()
     if operation.get("parameters") or "requestBody" in operation:
         statuses.add(422)
+    if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
+        statuses.add(404)
     if operation.get("security"):
         statuses |= {400, 401, 403, 404, 409, 429}
     if method in BODY_METHODS:

@@ -11,6 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from datalever.ledger.errors import InsufficientCredits, LedgerError
 
@@ -27,6 +28,15 @@ HTTP_CODES = {
     429: "rate_limited",
     503: "unavailable",
 }
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ()) - {"HEAD"}
+    return sorted(methods)
 
 
 def _code(error: LedgerError) -> str:
@@ -54,7 +64,10 @@ def install(app: FastAPI, fallback_url: str) -> None:
     async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
         detail = error.detail if isinstance(error.detail, str) else "; ".join(map(str, error.detail))
         body = {"detail": detail, "code": HTTP_CODES.get(error.status_code, f"http_{error.status_code}")}
-        return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+        headers = error.headers
+        if error.status_code == 405:  # every method of the path, not only those of the first route matched
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(_request))}
+        return JSONResponse(body, status_code=error.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
