@@ -2,15 +2,18 @@
 
 A part (ledger, credits, stipends, flows, sim, ...) is one package; its `part.py` holds one `PART`. Each
 field is optional and every heavy one is a callable, so reading the registry imports nothing heavy and
-`datalever --help` stays fast. This module imports no part: parts depend on it, never the other way.
+`datalever --help` stays fast. `tables`, `routes` and `commands` build those callables from the module
+names a part states (its own modules, named explicitly: nothing is scanned). This module imports no part:
+parts depend on it, never the other way.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     import typer
@@ -38,3 +41,31 @@ class Part:
     def __post_init__(self) -> None:
         assert self.name.isidentifier(), f"a part's name is a Python identifier, not {self.name!r}"
         assert self.migrations is None or self.migrations.is_dir(), f"{self.name}: no folder {self.migrations}"
+
+
+def tables(models: str) -> Callable[[], MetaData]:
+    """The MetaData of the tables declared in module `models`, on the `Base` that module uses."""
+
+    def metadata() -> MetaData:
+        base = importlib.import_module(models).Base
+        return cast("MetaData", base.metadata)
+
+    return metadata
+
+
+def routes(module: str) -> Callable[[], APIRouter]:
+    """The APIRouter named `router` in `module`."""
+
+    def router() -> APIRouter:
+        return cast("APIRouter", importlib.import_module(module).router)
+
+    return router
+
+
+def commands(module: str) -> Callable[[typer.Typer], None]:
+    """`register(app)` of `module`, which adds the part's commands to the top-level app."""
+
+    def register(app: typer.Typer) -> None:
+        importlib.import_module(module).register(app)
+
+    return register

@@ -1,8 +1,10 @@
-"""The Alembic history has a single head, every database reaches it (also one left at the two heads the
-history had before the merge revision), and upgrading a database that is at the head writes nothing."""
+"""The Alembic history: one head, linear after `0003_merge`, gathered from the registered parts' folders;
+every database reaches the head (also one left at the two heads the history had before the merge
+revision), and upgrading a database that is at the head writes nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -16,6 +18,8 @@ from datalever.cli import app
 from datalever.ledger.db import make_engine
 
 OLD_HEADS = {"stipends_0001", "flows_0001"}  # what `upgrade("heads")` left before 0003_merge
+MERGE = "0003_merge"
+BEFORE_THE_MERGE = {"0001_ledger", "0002_ledger", "stipends_0001", "flows_0001"}  # history: never changes
 
 
 def _head() -> str:
@@ -33,6 +37,26 @@ def test_the_history_has_one_head() -> None:
     script = ScriptDirectory.from_config(migrations.alembic_config())
     assert script.get_heads() == [_head()]
     assert {revision.revision for revision in script.walk_revisions()} >= OLD_HEADS
+
+
+def test_after_the_merge_every_revision_has_exactly_one_parent() -> None:
+    """New revisions chain one after another (0004_pools, 0005_webapp, ...): no branch, no second merge."""
+    script = ScriptDirectory.from_config(migrations.alembic_config())
+    after = [rev for rev in script.iterate_revisions(_head(), MERGE) if rev.revision != MERGE]
+    for rev in after:
+        assert isinstance(rev.down_revision, str), f"{rev.revision} revises {rev.down_revision!r}: chain it on one"
+        assert not rev.branch_labels, f"{rev.revision} opens a branch {rev.branch_labels}"
+    ancestors = {rev.revision for rev in script.iterate_revisions(MERGE, "base")}
+    assert ancestors == BEFORE_THE_MERGE | {MERGE}, "a revision was inserted before 0003_merge"
+    every = {rev.revision for rev in script.walk_revisions()}
+    assert every == ancestors | {rev.revision for rev in after}, "a revision is not on the line to the head"
+
+
+def test_the_history_comes_from_the_registered_parts_folders() -> None:
+    script = ScriptDirectory.from_config(migrations.alembic_config())
+    folders = {path.resolve() for path in migrations.version_locations()}
+    for rev in script.walk_revisions():
+        assert Path(rev.path).resolve().parent in folders, f"{rev.revision} lives outside the declared folders"
 
 
 def test_db_upgrade_moves_a_database_at_both_old_heads_to_the_head(database_url: str) -> None:

@@ -108,17 +108,16 @@ class Server:
 
     def kill(self) -> None:
         """SIGKILL the whole process group (the uvicorn supervisor and its workers)."""
-        if self.process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
-            self.process = None
+        self._end(signal.SIGKILL)
 
     def stop(self) -> None:
         """SIGTERM the process group and wait for a clean exit (what an operator's Ctrl-C does)."""
+        self._end(signal.SIGTERM)
+
+    def _end(self, how: signal.Signals) -> None:
         if self.process is not None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
+                os.killpg(self.process.pid, how)
             self.process.wait(timeout=30)
             self.process = None
 

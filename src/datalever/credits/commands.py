@@ -11,22 +11,23 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
+from datalever.commandline import (
+    DATABASE_URL,
+    POLICY,
+    database_url_or_default,
+    display_url,
+    open_ledger,
+    parse_id_option,
+    parse_month_option,
+    policy_or_exit,
+)
+
 if TYPE_CHECKING:
-    from datalever.economy import Policy
     from datalever.ledger.allowance import AllowanceRun
     from datalever.ledger.posting import Ledger
 
 console = Console()
 errors = Console(stderr=True)
-
-DATABASE_URL = typer.Option(
-    None,
-    "--database-url",
-    envvar="DATALEVER_DATABASE_URL",
-    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
-    "[default: $DATALEVER_DATABASE_URL, else datalever.db in the user data folder; see docs/operations.md]",
-)
-POLICY = typer.Option(None, "--policy", envvar="DATALEVER_POLICY", help="Credit policy TOML [default: built-in].")
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -34,47 +35,12 @@ allowance_app = typer.Typer(help="The monthly allowance.", no_args_is_help=True)
 expiry_app = typer.Typer(help="Expiry of allowance credits.", no_args_is_help=True)
 
 
-def _url(database_url: str | None) -> str:
-    """The database every command agrees on (`datalever.locations`), printed so nobody is surprised."""
-    from datalever.locations import database_url as resolve
-    from datalever.locations import display
-
-    url = resolve(database_url)
-    errors.print(f"database: {display(url)}", markup=False, highlight=False, soft_wrap=True)
-    return url
-
-
-def _parse_id(text: str) -> int | None:
-    from datalever import canonical
-
-    return canonical.typer_callback(canonical.parse_id)(text)
-
-
-def _parse_month(text: str) -> str | None:
-    from datalever import canonical
-
-    return canonical.typer_callback(canonical.parse_month)(text)
-
-
-def _policy_or_exit(policy: Path | None) -> Policy:
-    from datalever.economy import ConfigError, load_policy
-
-    try:
-        return load_policy(policy)
-    except ConfigError as error:
-        errors.print(str(error), markup=False, highlight=False)
-        raise typer.Exit(2) from None
+_parse_id = parse_id_option
+_parse_month = parse_month_option
 
 
 def _ledger(database_url: str | None, policy: Path | None) -> Ledger:
-    from datalever import migrations
-    from datalever.ledger.db import make_engine
-    from datalever.ledger.posting import Ledger
-
-    rules = _policy_or_exit(policy)
-    engine = make_engine(_url(database_url))
-    migrations.upgrade(engine)
-    return Ledger(engine, rules)
+    return open_ledger(database_url, policy_or_exit(policy))
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -87,9 +53,9 @@ def db_upgrade(database_url: str | None = DATABASE_URL) -> None:
     """Create or upgrade the schema to the latest revision (every part's migrations)."""
     from datalever import migrations
 
-    url = _url(database_url)
+    url = database_url_or_default(database_url)
     migrations.upgrade(url)
-    console.print(f"database at {_display(url)} is up to date")
+    console.print(f"database at {display_url(url)} is up to date")
 
 
 @keys_app.command("create")
@@ -109,7 +75,7 @@ def keys_create(
     from datalever.ledger.errors import LedgerError
     from datalever.web.keys import create_key
 
-    engine = make_engine(_url(database_url))
+    engine = make_engine(database_url_or_default(database_url))
     migrations.upgrade(engine)
     try:
         with engine.begin() as conn:
@@ -135,7 +101,7 @@ def keys_scope(
     from datalever.ledger.errors import LedgerError
     from datalever.web.keys import scope_key
 
-    engine = make_engine(_url(database_url))
+    engine = make_engine(database_url_or_default(database_url))
     migrations.upgrade(engine)
     try:
         with engine.begin() as conn:
@@ -155,7 +121,7 @@ def keys_revoke(
     from datalever.ledger.db import make_engine
     from datalever.web.keys import revoke_key
 
-    engine = make_engine(_url(database_url))
+    engine = make_engine(database_url_or_default(database_url))
     with engine.begin() as conn:
         revoked = revoke_key(conn, key_id)
     if not revoked:
@@ -219,12 +185,6 @@ def expiry_run(database_url: str | None = DATABASE_URL, policy: Path | None = PO
     with console.status("expiring lots..."):
         result = run_expiry(ledger)
     console.print(f"expired {result.credits} credits from {result.lots} lots in {result.accounts} accounts")
-
-
-def _display(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def register(app: typer.Typer) -> None:

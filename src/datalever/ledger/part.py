@@ -1,20 +1,7 @@
 """The ledger's declaration: its tables and its migrations; no routes or commands (the credits part has those)."""
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from datalever.part import Part
+from datalever.part import Part, tables
 
-if TYPE_CHECKING:
-    from sqlalchemy import MetaData
-
-
-def _metadata() -> MetaData:
-    from datalever.ledger.models import Base
-
-    return Base.metadata
-
-
-PART = Part(name="ledger", metadata=_metadata, migrations=Path(__file__).parent / "migrations")
+PART = Part(name="ledger", metadata=tables("datalever.ledger.models"), migrations=Path(__file__).parent / "migrations")

@@ -6,8 +6,11 @@ import os
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
-from datalever.credits.commands import DATABASE_URL, POLICY, _display, _policy_or_exit, _url, console
+from datalever.commandline import DATABASE_URL, POLICY, database_url_or_default, display_url, policy_or_exit
+
+console = Console()
 
 
 def serve(
@@ -28,8 +31,8 @@ def serve(
     from datalever.service.settings import Settings
     from datalever.web.keys import count_keys, create_key
 
-    _policy_or_exit(policy)
-    url = _url(database_url)
+    policy_or_exit(policy)
+    url = database_url_or_default(database_url)
     engine = make_engine(url)
     migrations.upgrade(engine)
     with engine.begin() as conn:
@@ -48,7 +51,7 @@ def serve(
         import tempfile
 
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="datalever-metrics-"))
-    console.print(f"serving {_display(url)} on http://{host}:{port} (API docs at /docs)", soft_wrap=True)
+    console.print(f"serving {display_url(url)} on http://{host}:{port} (API docs at /docs)", soft_wrap=True)
     from datalever.service.supervisor import supervising
 
     with supervising():

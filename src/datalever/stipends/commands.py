@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
+from datalever.commandline import DATABASE_URL, POLICY, open_ledger, parse_id_option, parse_month_option
+
 if TYPE_CHECKING:
     from datalever.ledger.posting import Ledger
 
@@ -23,7 +25,6 @@ stipends_app = typer.Typer(
 
 def _fail(message: str) -> typer.Exit:
     """Print a clear error (as plain text: paths and policy keys may contain brackets) and exit with 2."""
-    from rich.console import Console
     from rich.text import Text
 
     Console(stderr=True).print(Text.assemble(("error: ", "bold red"), message), highlight=False)
@@ -41,7 +42,6 @@ def replay(
     workers: int = typer.Option(1, "--workers", min=1, help="Read dump tables in this many parallel processes."),
 ) -> None:
     """Month by month over a dump's whole history: accounts that would qualify and the credits paid."""
-    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
     from rich.table import Table
 
@@ -107,15 +107,6 @@ def replay(
     console.print(f"wrote {monthly}, {accounts} and {figure}")
 
 
-DATABASE_URL = typer.Option(
-    None,
-    "--database-url",
-    envvar="DATALEVER_DATABASE_URL",
-    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
-    "[default: $DATALEVER_DATABASE_URL, else datalever.db in the user data folder; see docs/operations.md]",
-)
-
-
 def _site_or_exit(site: str) -> str:
     from datalever import canonical
 
@@ -125,39 +116,19 @@ def _site_or_exit(site: str) -> str:
         raise _fail(str(error)) from None
 
 
-def _parse_month(text: str) -> str | None:
-    from datalever import canonical
-
-    return canonical.typer_callback(canonical.parse_month)(text)
-
-
-def _parse_id(text: str) -> int | None:
-    from datalever import canonical
-
-    return canonical.typer_callback(canonical.parse_id)(text)
-
-
-POLICY = typer.Option(None, "--policy", envvar="DATALEVER_POLICY", help="Credit policy TOML [default: built-in].")
+_parse_month = parse_month_option
+_parse_id = parse_id_option
 
 
 def _ledger(database_url: str | None, policy_file: Path | None) -> Ledger:
-    from datalever import migrations
     from datalever.documents import ConfigError
     from datalever.economy.policy import load_policy
-    from datalever.ledger.db import make_engine
-    from datalever.ledger.posting import Ledger
-    from datalever.locations import database_url as resolve
-    from datalever.locations import display
 
     try:
         policy = load_policy(policy_file)
     except ConfigError as error:
         raise _fail(str(error)) from None
-    url = resolve(database_url)
-    Console(stderr=True).print(f"database: {display(url)}", markup=False, highlight=False, soft_wrap=True)
-    engine = make_engine(url)
-    migrations.upgrade(engine)
-    return Ledger(engine, policy)
+    return open_ledger(database_url, policy)
 
 
 @stipends_app.command("import")
@@ -173,7 +144,6 @@ def import_activity(
     database_url: str | None = DATABASE_URL,
 ) -> None:
     """Store a platform's activity export in the database, in one transaction (all of it, or nothing)."""
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
     from datalever.importers import ImportFormatError, Platform, parse_platform, read_source
@@ -238,7 +208,6 @@ def run(
     import csv
     import json
 
-    from rich.console import Console
     from rich.table import Table
 
     from datalever.ledger.errors import LedgerError

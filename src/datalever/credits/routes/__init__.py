@@ -28,9 +28,6 @@ ROUTERS: list[APIRouter] = [
 ]
 
 
-def router() -> APIRouter:
-    """The part's one router: every route above, in order."""
-    combined = APIRouter()
-    for sub in ROUTERS:
-        combined.include_router(sub)
-    return combined
+router = APIRouter()  # the part's one router: every route above, in order
+for _sub in ROUTERS:
+    router.include_router(_sub)
