@@ -88,6 +88,7 @@ def test_schemathesis_all_checks_every_role(tmp_path: Path) -> None:
                 text=True,
                 timeout=600,
                 check=False,
+                cwd=tmp_path,  # schemathesis keeps a cache folder where it runs
             )
             output = run.stdout + run.stderr
             (tmp_path / f"schemathesis-{role}.txt").write_text(output)
