@@ -20,7 +20,7 @@ runner = CliRunner()
 @pytest.mark.parametrize(
     ("command", "text"),
     [
-        (["keys", "create"], "[default: sqlite"),
+        (["keys", "create"], "[default: $DATALEVER_DATABASE_URL"),
         (["simulate"], "[default: policies/default.toml]"),
         (["align", "report"], "[alignment]"),
         (["sweep"], "[scenario:|policy:]"),
