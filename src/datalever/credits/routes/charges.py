@@ -20,8 +20,12 @@ CHARGE_ROLES = (Role.OPERATOR, Role.ADMIN)
 
 class ChargeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reference: canonical.text_type(200, "reference") | None = Field(  # type: ignore[valid-type]
-        default=None, description="The gateway's own id for the query (at most 200 characters, no NUL)."
+    # pydantic's own (Rust) pattern check, not a Python validator: this model is parsed on the charge hot path.
+    reference: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=canonical.TEXT_PATTERN,
+        description="The gateway's own id for the query (at most 200 characters, no NUL).",
     )
 
 
