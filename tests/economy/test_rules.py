@@ -102,3 +102,32 @@ def test_allowance_due_only_after_joining() -> None:
     assert allowance_due(POLICY.allowance, 10, 9) == 0
     assert allowance_due(POLICY.allowance, 10, 10) == 100
     assert allowance_due(POLICY.allowance, np.array([1, 5, 9]), 5).tolist() == [100, 100, 0]
+
+
+def test_spend_order_soonest_expiry_first_then_oldest_never_expiring_last() -> None:
+    from datalever.economy import spend_order_key
+
+    lots = [(4, None), (3, 20), (1, None), (2, 20), (5, 10)]  # (age, expiry)
+    assert sorted(lots, key=lambda lot: spend_order_key(lot[1], lot[0])) == [
+        (5, 10),
+        (2, 20),
+        (3, 20),
+        (1, None),
+        (4, None),
+    ]
+
+
+def test_credits_to_cents_exact_for_whole_credits_and_refuses_bad_values() -> None:
+    import numpy as np
+    import pytest
+
+    from datalever.economy import credits_to_cents, load_policy
+
+    credit = load_policy().credit
+    assert credits_to_cents(7, credit) == 7 * credit.value_cents and isinstance(credits_to_cents(7, credit), int)
+    assert credits_to_cents(np.array([1, 2]), 3).tolist() == [3, 6]
+    assert credits_to_cents(2.5, 2) == 5.0
+    with pytest.raises(ValueError, match="non-negative"):
+        credits_to_cents(1, -1)
+    with pytest.raises(ValueError, match="numbers"):
+        credits_to_cents(np.array(["a"]), 1)

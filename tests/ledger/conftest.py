@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from datalever import migrations
 from datalever.economy import load_policy
-from datalever.ledger import pg_batch, posting
+from datalever.ledger import pg_batch, storage
 from datalever.ledger.db import make_engine
 from datalever.ledger.posting import Ledger
 from tests.support.batch_paths import BatchPaths
@@ -44,7 +44,7 @@ def batch_paths(monkeypatch: pytest.MonkeyPatch) -> BatchPaths:
     def counting_batch_once(self: Ledger, *args: Any) -> Any:
         try:
             return batch_once(self, *args)
-        except posting._KeyRace:
+        except storage.KeyTaken:
             seen.fallbacks += 1
             raise
         except (DBAPIError, pg_batch.BatchAborted):

@@ -13,6 +13,7 @@ from datalever.ledger.errors import IdempotencyConflict, InsufficientCredits, In
 from datalever.ledger.grants import grant_credits
 from datalever.ledger.models import LOTS, TRANSFERS
 from datalever.ledger.posting import Idempotency, Ledger, Leg, Posting, request_hash
+from datalever.ledger.values import NO_STATUS
 from tests.support.books import check_books, idem, new_member, spendable
 from tests.support.clock import Clock
 
@@ -26,7 +27,8 @@ def test_grant_then_charge_moves_credits_and_balances(ledger: Ledger) -> None:
     member, _account = new_member(ledger)
     grant_credits(ledger, idem("g"), member, 10, "promo")
     outcome = charge_query(ledger, idem("c"), member)
-    assert outcome.status_code == 201
+    assert outcome.status_code == NO_STATUS  # statuses are the service's: a direct call gives none
+    assert outcome.result.price == 1 and outcome.body == outcome.result.record()
     assert outcome.body["price"] == 1
     assert outcome.body["balance"] == 9 == spendable(ledger, member)
     flows = check_books(ledger)
@@ -148,3 +150,22 @@ def test_same_account_on_both_sides_is_refused(ledger: Ledger) -> None:
 def test_unknown_member_is_refused(ledger: Ledger) -> None:
     with pytest.raises(UnknownMember):
         charge_query(ledger, idem("c"), 424242)
+
+
+def test_every_fifth_answer_carries_the_nudge_citation(ledger: Ledger, clock: Clock) -> None:
+    """The default policy cites the platform in every 5th answer a member is charged for, across sessions;
+    refused charges are not answers and do not count."""
+    member, _account = new_member(ledger)
+    grant_credits(ledger, idem("g"), member, 7, "test")
+    citations = []
+    for _ in range(6):
+        clock.advance(hours=1)  # a new session each time: one credit per query
+        citations.append(charge_query(ledger, idem("c"), member).body["citation_url"])
+    assert citations == [None] * 4 + ["https://stackoverflow.com/", None]
+    clock.advance(hours=1)
+    charge_query(ledger, idem("c"), member)  # the 7th and last credit
+    with pytest.raises(InsufficientCredits):
+        charge_query(ledger, idem("c"), member)
+    grant_credits(ledger, idem("g2"), member, 10, "test")
+    answers = [charge_query(ledger, idem("c"), member).body["citation_url"] for _ in range(3)]
+    assert answers == [None, None, "https://stackoverflow.com/"]  # answers 8, 9, 10

@@ -6,5 +6,6 @@
 * `books`: `idem`, `new_member`, `spendable`, `check_books` (the ledger's invariants);
 * `databases`: `MigratedDatabase`, one migrated database reset between Hypothesis examples;
 * `api`: `Api`, a test client with one key per role, and `make_api` to build one on any database;
-* `server`: `Server`, a real `datalever serve` subprocess.
+* `server`: `Server`, a real `datalever serve` subprocess;
+* `blocked`: `BlockedLedger`, whose batches wait for the test (bounds of the batch queue).
 """

@@ -11,6 +11,7 @@ from datalever.economy.money import credits_to_cents
 from datalever.economy.nudge import NudgePolicy, citations_due, cites_platform
 from datalever.economy.policy import Expiry, Policy, load_policy
 from datalever.economy.pricing import next_session_position, query_price, session_total_price
+from datalever.economy.spending import spend_order_key
 
 __all__ = [
     "ConfigError",
@@ -32,4 +33,5 @@ __all__ = [
     "query_price",
     "reputation_after",
     "session_total_price",
+    "spend_order_key",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import AnyHttpUrl, Field
 
 from datalever.economy._arrays import IntLike, unwrap_bool, unwrap_int
 from datalever.economy.config import StrictModel
@@ -20,10 +20,18 @@ class NudgePolicy(StrictModel):
 
     enabled: bool = True
     cite_every: int = Field(default=5, gt=0, description="Every n-th AI answer to a member cites the platform.")
+    url: AnyHttpUrl | None = Field(
+        default=None,
+        description="The platform a citation points to (a charge's `citation_url`); default: the fallback URL.",
+    )
 
 
 def cites_platform(answer_number: IntLike, rules: NudgePolicy) -> Any:
     """Whether a member's n-th AI answer (n counts from 1) carries a citation link to the platform."""
+    if type(answer_number) is int:  # the service's one answer per charge: no array round trip
+        if answer_number < 1:
+            raise ValueError("answer_number counts from 1")
+        return rules.enabled and answer_number % rules.cite_every == 0
     n = np.asarray(answer_number, dtype=np.int64)
     if np.any(n < 1):
         raise ValueError("answer_number counts from 1")

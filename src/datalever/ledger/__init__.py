@@ -21,11 +21,23 @@ if TYPE_CHECKING:
         InvalidTransfer,
         LedgerError,
         NotFound,
+        Overloaded,
         RateLimited,
         UnknownAccount,
         UnknownMember,
     )
-    from datalever.ledger.posting import Idempotency, Ledger, Leg, MemberState, Outcome, Posting, request_hash
+    from datalever.ledger.posting import (
+        Idempotency,
+        Ledger,
+        Leg,
+        MemberState,
+        Outcome,
+        Posting,
+        Reply,
+        Serializer,
+        request_hash,
+    )
+    from datalever.ledger.values import Result, recorded
 
 __all__ = [
     "BadRequest",
@@ -40,18 +52,24 @@ __all__ = [
     "MemberState",
     "NotFound",
     "Outcome",
+    "Overloaded",
     "Posting",
     "RateLimited",
+    "Reply",
+    "Result",
+    "Serializer",
     "UnknownAccount",
     "UnknownMember",
+    "recorded",
     "request_hash",
 ]
 
-_POSTING = {"Idempotency", "Ledger", "Leg", "MemberState", "Outcome", "Posting", "request_hash"}
+_POSTING = {"Idempotency", "Ledger", "Leg", "MemberState", "Outcome", "Posting", "Reply", "Serializer", "request_hash"}
+_VALUES = {"Result", "recorded"}
 
 
 def __getattr__(name: str) -> Any:
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module("datalever.ledger.posting" if name in _POSTING else "datalever.ledger.errors")
-    return getattr(module, name)
+    where = "posting" if name in _POSTING else "values" if name in _VALUES else "errors"
+    return getattr(importlib.import_module(f"datalever.ledger.{where}"), name)

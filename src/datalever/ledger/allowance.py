@@ -13,13 +13,14 @@ from datalever import canonical
 from datalever.economy import allowance_due, expires_at, month_index
 from datalever.ledger.errors import BadRequest, LedgerError
 from datalever.ledger.models import MEMBERS
-from datalever.ledger.posting import BatchItem, Idempotency, Ledger, Leg, Outcome, Posting, request_hash
+from datalever.ledger.posting import BatchItem, Idempotency, Ledger, Leg, Outcome, Posting, Serializer, request_hash
+from datalever.ledger.values import NO_STATUS, Result, recorded
 
 BATCH = 500
 
 
 @dataclass(frozen=True)
-class AllowanceRun:
+class AllowanceRun(Result):
     month: str
     members_granted: int
     credits_granted: int
@@ -28,14 +29,7 @@ class AllowanceRun:
     not_due: int = 0  # members due nothing for the month (they joined after it)
 
     def body(self) -> dict[str, Any]:
-        return {
-            "month": self.month,
-            "members_granted": self.members_granted,
-            "credits_granted": self.credits_granted,
-            "already_granted": self.already_granted,
-            "not_due": self.not_due,
-            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-        }
+        return self.record()
 
 
 def parse_month(month: str, now: datetime, rule_expiry: Callable[[datetime], datetime | None]) -> datetime:
@@ -110,15 +104,15 @@ def _grant(
 
     def work(posting: Posting) -> tuple[int, dict[str, Any]]:
         posting.post([Leg(ledger.issuance, account_id, amount, "allowance", expires_at=expiry)])
-        return 201, {"member_id": member_id, "month": month, "amount": amount}
+        return NO_STATUS, {"member_id": member_id, "month": month, "amount": amount}
 
     return BatchItem(idem, "allowance", work, member_id)
 
 
-def run_allowance_once(ledger: Ledger, idem: Idempotency, month: str) -> Outcome:
+def run_allowance_once(ledger: Ledger, idem: Idempotency, month: str, reply: Serializer = recorded) -> Outcome:
     """The run behind an HTTP request: a retried request returns the first run's figures."""
     stored = ledger.find(idem)
     if stored is not None:
         return stored
     result = run_allowance(ledger, month)
-    return ledger.execute(idem, "allowance.run", lambda _posting: (200, result.body()))
+    return ledger.execute(idem, "allowance.run", lambda _posting: result, reply=reply)

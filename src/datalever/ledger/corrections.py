@@ -8,19 +8,30 @@ the next expiry run takes it), a reversed grant empties the lot it created (refu
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from datalever.ledger.errors import Conflict, NotFound
 from datalever.ledger.models import TRANSFERS
-from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting
+from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting, Serializer
+from datalever.ledger.values import Result, recorded
 
 
-def reverse_operation(ledger: Ledger, idem: Idempotency, operation_id: uuid.UUID) -> Outcome:
+@dataclass(frozen=True)
+class Reversal(Result):
+    operation_id: uuid.UUID
+    reverses: uuid.UUID
+    transfers: int
+    credits: int
+
+
+def reverse_operation(
+    ledger: Ledger, idem: Idempotency, operation_id: uuid.UUID, reply: Serializer = recorded
+) -> Outcome:
     """Post the reversal of every transfer of `operation_id`, all or nothing, at most once."""
 
-    def work(posting: Posting) -> tuple[int, dict[str, Any]]:
+    def work(posting: Posting) -> Reversal:
         conn = posting.conn
         transfers = conn.execute(
             select(TRANSFERS).where(TRANSFERS.c.operation_id == operation_id).order_by(TRANSFERS.c.id)
@@ -50,11 +61,6 @@ def reverse_operation(ledger: Ledger, idem: Idempotency, operation_id: uuid.UUID
                 for row in transfers
             ]
         )
-        return 201, {
-            "operation_id": str(posting.operation_id),
-            "reverses": str(operation_id),
-            "transfers": len(transfers),
-            "credits": sum(row.amount for row in transfers),
-        }
+        return Reversal(posting.operation_id, operation_id, len(transfers), sum(row.amount for row in transfers))
 
-    return ledger.execute(idem, "reversal", work)
+    return ledger.execute(idem, "reversal", work, reply=reply)

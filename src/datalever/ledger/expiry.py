@@ -14,17 +14,18 @@ from typing import Any
 from sqlalchemy import select
 
 from datalever.ledger.models import LOTS
-from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting, request_hash
+from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting, Serializer, request_hash
+from datalever.ledger.values import NO_STATUS, Result, recorded
 
 
 @dataclass(frozen=True)
-class ExpiryRun:
+class ExpiryRun(Result):
     accounts: int
     lots: int
     credits: int
 
     def body(self) -> dict[str, Any]:
-        return {"accounts": self.accounts, "lots": self.lots, "credits": self.credits}
+        return self.record()
 
 
 class _NothingLeft(Exception):
@@ -69,7 +70,7 @@ def _expire_account(ledger: Ledger, account_id: int, lot_ids: list[int], now: da
             raise _NothingLeft
         posting.post(legs)
         expired.update({row.id: row.remaining for row in remaining})
-        return 200, {"account_id": account_id, "lots": expired}
+        return NO_STATUS, {"account_id": account_id, "lots": expired}
 
     try:
         outcome = ledger.execute(idem, "expiry", work, now=now)
@@ -78,10 +79,10 @@ def _expire_account(ledger: Ledger, account_id: int, lot_ids: list[int], now: da
     return {} if outcome.replayed else expired
 
 
-def run_expiry_once(ledger: Ledger, idem: Idempotency) -> Outcome:
+def run_expiry_once(ledger: Ledger, idem: Idempotency, reply: Serializer = recorded) -> Outcome:
     """The run behind an HTTP request: a retried request returns the first run's figures."""
     stored = ledger.find(idem)
     if stored is not None:
         return stored
     result = run_expiry(ledger)
-    return ledger.execute(idem, "expiry.run", lambda _posting: (200, result.body()))
+    return ledger.execute(idem, "expiry.run", lambda _posting: result, reply=reply)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,8 @@ from datalever.canonical import fold_text
 from datalever.economy import expires_at, feedback_reward, reputation_after
 from datalever.ledger.errors import BadRequest, Conflict, NotFound, RateLimited
 from datalever.ledger.models import FEEDBACK, OPERATIONS
-from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting
+from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting, Serializer
+from datalever.ledger.values import Result, recorded
 
 
 def normalise(text: str) -> str:
@@ -33,18 +35,40 @@ def _day_start(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+@dataclass(frozen=True)
+class Feedback(Result):
+    """Feedback as stored: pending until an admin or operator records a verdict."""
+
+    id: int
+    member_id: int
+    query_id: uuid.UUID
+    status: str
+    reward: int | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Feedback:
+        return cls(row.id, row.member_id, row.query_id, row.status, row.reward, row.created_at)
+
+
+@dataclass(frozen=True)
+class Verdict(Result):
+    feedback_id: int
+    member_id: int
+    accepted: bool
+    reward: int
+    reputation_before: float
+    reputation: float
+    balance: int
+
+
 def feedback_body(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "member_id": row.member_id,
-        "query_id": str(row.query_id),
-        "status": row.status,
-        "reward": row.reward,
-        "created_at": row.created_at.isoformat(),
-    }
+    return Feedback.from_row(row).record()
 
 
-def submit_feedback(ledger: Ledger, idem: Idempotency, member_id: int, query_id: uuid.UUID, text: str) -> Outcome:
+def submit_feedback(
+    ledger: Ledger, idem: Idempotency, member_id: int, query_id: uuid.UUID, text: str, reply: Serializer = recorded
+) -> Outcome:
     """Record feedback on one of the member's charged queries, pending moderation. Moves no credits."""
     rules = ledger.policy.feedback
     cleaned = normalise(text)
@@ -52,7 +76,7 @@ def submit_feedback(ledger: Ledger, idem: Idempotency, member_id: int, query_id:
         raise BadRequest("feedback text is empty")
     digest = hashlib.sha256(cleaned.encode("utf-8")).hexdigest()
 
-    def work(posting: Posting) -> tuple[int, dict[str, Any]]:
+    def work(posting: Posting) -> Feedback:
         posting.lock_member(member_id)  # serialises this member's submissions, so the cap holds under load
         conn = posting.conn
         query = conn.execute(
@@ -89,16 +113,18 @@ def submit_feedback(ledger: Ledger, idem: Idempotency, member_id: int, query_id:
             )
             .returning(FEEDBACK)
         ).one()
-        return 201, feedback_body(row)
+        return Feedback.from_row(row)
 
-    return ledger.execute(idem, "feedback", work, member_id=member_id)
+    return ledger.execute(idem, "feedback", work, member_id=member_id, reply=reply)
 
 
-def record_verdict(ledger: Ledger, idem: Idempotency, feedback_id: int, accepted: bool) -> Outcome:
+def record_verdict(
+    ledger: Ledger, idem: Idempotency, feedback_id: int, accepted: bool, reply: Serializer = recorded
+) -> Outcome:
     """Accept (pay per reputation, raise reputation) or reject (lower reputation) pending feedback, once."""
     rules = ledger.policy.feedback
 
-    def work(posting: Posting) -> tuple[int, dict[str, Any]]:
+    def work(posting: Posting) -> Verdict:
         conn = posting.conn
         owner = conn.execute(select(FEEDBACK.c.member_id).where(FEEDBACK.c.id == feedback_id)).scalar()
         if owner is None:
@@ -125,14 +151,7 @@ def record_verdict(ledger: Ledger, idem: Idempotency, feedback_id: int, accepted
                 moderated_at=posting.now,
             )
         )
-        return 200, {
-            "feedback_id": feedback_id,
-            "member_id": owner,
-            "accepted": accepted,
-            "reward": reward,
-            "reputation_before": member.reputation,
-            "reputation": reputation,
-            "balance": posting.balance(member.account_id),
-        }
+        balance = posting.balance(member.account_id)
+        return Verdict(feedback_id, owner, accepted, reward, member.reputation, reputation, balance)
 
-    return ledger.execute(idem, "feedback.verdict", work)
+    return ledger.execute(idem, "feedback.verdict", work, reply=reply)

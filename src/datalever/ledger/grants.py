@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from datalever.economy import Expiry, expires_at
-from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting
+from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting, Serializer
+from datalever.ledger.values import Result, recorded
+
+
+@dataclass(frozen=True)
+class Grant(Result):
+    operation_id: uuid.UUID
+    member_id: int
+    amount: int
+    source: str
+    expires_at: datetime | None
+    balance: int
 
 
 def grant_credits(
@@ -16,23 +29,17 @@ def grant_credits(
     source: str,
     expires: Expiry = Expiry.NEVER,
     kind: str = "grant",
+    reply: Serializer = recorded,
 ) -> Outcome:
     """Issue `amount` new credits to a member as a lot labelled `source`, expiring per `expires`.
 
     `kind` names the transfer (e.g. "grant" for an admin grant, "stipend" for a platform stipend).
     """
 
-    def work(posting: Posting) -> tuple[int, dict[str, Any]]:
+    def work(posting: Posting) -> Grant:
         member = posting.lock_member(member_id)
         expiry = expires_at(expires, posting.now)
         posting.post([Leg(ledger.issuance, member.account_id, amount, kind, source=source, expires_at=expiry)])
-        return 201, {
-            "operation_id": str(posting.operation_id),
-            "member_id": member_id,
-            "amount": amount,
-            "source": source,
-            "expires_at": expiry.isoformat() if expiry else None,
-            "balance": posting.balance(member.account_id),
-        }
+        return Grant(posting.operation_id, member_id, amount, source, expiry, posting.balance(member.account_id))
 
-    return ledger.execute(idem, kind, work, member_id=member_id)
+    return ledger.execute(idem, kind, work, member_id=member_id, reply=reply)

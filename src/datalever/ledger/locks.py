@@ -1,7 +1,8 @@
 """How a posting locks the members it spends from: their rows and account rows, in id order.
 
-One fixed order means two transactions never deadlock on members. The batch path also reads every
-locked member's spendable lots in the same statement, so a batch costs one read whatever its size.
+One fixed order means two transactions never deadlock on members. The lock also reads every locked
+member's spendable lots in the same statement, so a batch costs one read whatever its size. The storage
+backends use one statement each: SQLAlchemy's for SQLite, the psycopg SQL for PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ MEMBER_STATE = (
     MEMBERS.c.joined_at,
     MEMBERS.c.session_position,
     MEMBERS.c.last_query_at,
+    MEMBERS.c.answers,
 )
-"""The columns of `posting.MemberState`, in its field order."""
+"""The columns of `values.MemberState`, in its field order."""
 
 
 def _lock(which: ColumnElement[bool]) -> Select[Any]:
@@ -58,11 +60,8 @@ def _with_lots(lock: Select[Any], *, lateral: bool = False) -> Select[Any]:
     )
 
 
-MEMBER_LOCK = _lock(MEMBERS.c.id.in_(bindparam("member_ids", expanding=True)))
-"""Lock members and read their state (parameter `member_ids`)."""
-
-MEMBER_LOCK_WITH_LOTS = _with_lots(MEMBER_LOCK)
-"""The same lock, returning each member once per spendable lot (or once, with no lot)."""
+MEMBER_LOCK_WITH_LOTS = _with_lots(_lock(MEMBERS.c.id.in_(bindparam("member_ids", expanding=True))))
+"""Lock members (parameter `member_ids`) and read their state, once per spendable lot (or once, with no lot)."""
 
 MEMBER_LOCK_WITH_LOTS_PG = str(
     _with_lots(_lock(MEMBERS.c.id == any_(bindparam("member_ids", type_=ARRAY(Integer)))), lateral=True).compile(

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from datalever.ledger.errors import Conflict
 from datalever.ledger.models import ACCOUNTS, MEMBERS
-from datalever.ledger.posting import Idempotency, Ledger, Outcome, Posting
+from datalever.ledger.posting import Idempotency, Ledger, Outcome, Posting, Serializer
+from datalever.ledger.values import Result, recorded
 
 
-def member_body(member_id: int, external_ref: str | None, reputation: float, joined_at: Any) -> dict[str, Any]:
-    return {
-        "id": member_id,
-        "external_ref": external_ref,
-        "reputation": reputation,
-        "joined_at": joined_at.isoformat(),
-    }
+@dataclass(frozen=True)
+class Member(Result):
+    id: int
+    external_ref: str | None
+    reputation: float
+    joined_at: datetime
 
 
-def create_member(ledger: Ledger, idem: Idempotency, external_ref: str | None = None) -> Outcome:
+def member_body(member_id: int, external_ref: str | None, reputation: float, joined_at: datetime) -> dict[str, Any]:
+    return Member(member_id, external_ref, reputation, joined_at).record()
+
+
+def create_member(
+    ledger: Ledger, idem: Idempotency, external_ref: str | None = None, reply: Serializer = recorded
+) -> Outcome:
     """Open a member and its account (balance 0 until the allowance runs or credits are granted)."""
 
-    def work(posting: Posting) -> tuple[int, dict[str, Any]]:
+    def work(posting: Posting) -> Member:
         conn = posting.conn
         if external_ref is not None:
             taken = conn.execute(select(MEMBERS.c.id).where(MEMBERS.c.external_ref == external_ref)).first()
@@ -42,6 +50,6 @@ def create_member(ledger: Ledger, idem: Idempotency, external_ref: str | None = 
         ).scalar_one()
         conn.execute(update(ACCOUNTS).where(ACCOUNTS.c.id == account_id).values(code=f"member:{member_id}"))
         posting.member_id = member_id
-        return 201, member_body(member_id, external_ref, reputation, posting.now)
+        return Member(member_id, external_ref, reputation, posting.now)
 
-    return ledger.execute(idem, "member.create", work)
+    return ledger.execute(idem, "member.create", work, reply=reply)

@@ -74,6 +74,8 @@ class Member(Base):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
     session_position: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     last_query_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # AI answers charged to the member so far; the nudge cites the platform in every `cite_every`-th one.
+    answers: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 class Operation(Base):

@@ -4,8 +4,11 @@ A batch of charges is latency-bound on a busy machine: each round trip waits for
 then for the worker to be scheduled again. With psycopg's pipeline mode the batch needs two:
 
 1. `lock_and_find`: BEGIN, lock the members with their spendable lots (`locks.MEMBER_LOCK_WITH_LOTS_PG`),
-   and find which idempotency keys of the batch are already taken;
+   and find which idempotency keys of the batch are already taken (`STORED`);
 2. `write_and_commit`: one statement of data-modifying CTEs that writes everything, then COMMIT.
+
+These are `storage.PostgresStorage`'s statements; it also runs the lock and `STORED` outside a pipeline
+(a single operation, replays) and `write` inside a transaction that goes on, so each is written once.
 
 The write is one statement whatever the batch size: each table gets one CTE fed by one JSON parameter
 read with `json_to_recordset` (one call into the C JSON encoder; column arrays cost the driver a regex per
@@ -21,7 +24,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -32,6 +34,7 @@ from sqlalchemy.dialects import postgresql
 
 from datalever.ledger.locks import MEMBER_LOCK_WITH_LOTS_PG
 from datalever.ledger.models import LOTS, MEMBERS, OPERATIONS, TRANSFERS
+from datalever.ledger.values import Writes
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 _QUOTE = _DIALECT.identifier_preparer.quote
@@ -54,14 +57,21 @@ class BatchAborted(Exception):
     """PostgreSQL refused the batch (a key claimed meanwhile, a deadlock, a lost connection): nothing written."""
 
 
-# Each claim is one probe of the unique index: a LATERAL subquery with a LIMIT cannot be flattened into a
+# Each key is one probe of the unique index: a LATERAL subquery with a LIMIT cannot be flattened into a
 # join, which the planner (expecting 100 rows from any JSON set, and with statistics that lag a fast-growing
-# table) ran as a hash of the whole operations table.
-_TAKEN = (
-    "SELECT found.scope, found.key FROM json_to_recordset(%(claims)s::json) AS claim(scope text, key text) "
-    "CROSS JOIN LATERAL (SELECT operations.scope, operations.key FROM operations "
+# table) ran as a hash of the whole operations table. The batch's read and the replays both use it.
+STORED = (
+    "SELECT found.scope, found.key, found.id, found.request_hash, found.status_code, found.response "
+    "FROM json_to_recordset(%(claims)s::json) AS claim(scope text, key text) "
+    "CROSS JOIN LATERAL (SELECT operations.scope, operations.key, operations.id, operations.request_hash, "
+    "operations.status_code, operations.response FROM operations "
     "WHERE operations.scope = claim.scope AND operations.key = claim.key LIMIT 1) AS found"
 )
+"""The stored operations of a set of keys, `storage.STORED_COLUMNS` per row (parameter `claims_param`)."""
+
+
+def claims_param(claims: Sequence[tuple[str, str]]) -> dict[str, str]:
+    return {"claims": json.dumps([{"scope": scope, "key": key} for scope, key in claims])}
 
 
 def lock_and_find(
@@ -76,26 +86,13 @@ def lock_and_find(
     assert driver is not None
     try:
         with driver.pipeline():
-            locked = driver.execute(MEMBER_LOCK_WITH_LOTS_PG, {"member_ids": list(member_ids)})
-            found = driver.execute(_TAKEN, {"claims": json.dumps([{"scope": s, "key": k} for s, k in claims])})
+            locked = driver.execute(MEMBER_LOCK_WITH_LOTS_PG, {"member_ids": sorted(set(member_ids))})
+            found = driver.execute(STORED, claims_param(claims))
             rows = locked.fetchall()
-            taken = {(str(scope), str(key)) for scope, key in found.fetchall()}
+            taken = {(str(row[0]), str(row[1])) for row in found.fetchall()}
     except psycopg.Error as error:
         raise BatchAborted(str(error)) from error
-    return [_in_utc(row) for row in rows], taken
-
-
-@dataclass(frozen=True)
-class Writes:
-    """Everything a transaction planned to write.
-
-    `member_updates` groups rows by the member columns they set: ((column, ...), [{"member_key": id, ...}]).
-    """
-
-    operations: Sequence[dict[str, Any]]
-    lot_deltas: Sequence[tuple[int, int]]
-    transfers: Sequence[dict[str, Any]]
-    member_updates: Sequence[tuple[tuple[str, ...], Sequence[dict[str, Any]]]]
+    return [in_utc(row) for row in rows], taken
 
 
 def write_and_commit(conn: Connection, writes: Writes) -> None:
@@ -121,6 +118,7 @@ def write(conn: Connection, writes: Writes) -> None:
 
 def _write(writes: Writes) -> tuple[str, dict[str, Any]]:
     """Insert operations and transfers, apply lot deltas and member updates: the SQL and its parameters."""
+    assert not writes.new_lots, "new lots need their ids back: written statement by statement"
     params: dict[str, Any] = {}
     if writes.operations:
         params["operations"] = _json(writes.operations)
@@ -137,7 +135,7 @@ def _write(writes: Writes) -> tuple[str, dict[str, Any]]:
     return _statement(bool(writes.operations), bool(writes.lot_deltas), bool(writes.transfers), groups), params
 
 
-def _in_utc(row: Any) -> tuple[Any, ...]:
+def in_utc(row: Any) -> tuple[Any, ...]:
     """psycopg gives timestamps in the session's time zone; the ledger works in UTC."""
     return tuple(value.astimezone(UTC) if isinstance(value, datetime) else value for value in row)
 

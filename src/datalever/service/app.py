@@ -56,7 +56,12 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     )
     app.state.settings = settings
     app.state.ledger = ledger
-    app.state.batcher = Batcher(ledger, threads=settings.batch_threads)
+    app.state.batcher = Batcher(
+        ledger,
+        threads=settings.batch_threads,
+        max_queued=settings.charge_queue_max,
+        wait_seconds=settings.charge_wait_seconds,
+    )
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     app.state.rate_limiter = (
         RateLimiter(RateLimit(settings.rate_limit_per_minute, 60.0, settings.rate_limit_burst))

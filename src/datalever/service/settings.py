@@ -17,6 +17,8 @@ ENV_CHARGE_FAST_PATH = "DATALEVER_CHARGE_FAST_PATH"
 ENV_RATE_LIMIT_PER_MINUTE = "DATALEVER_RATE_LIMIT_PER_MINUTE"
 ENV_RATE_LIMIT_BURST = "DATALEVER_RATE_LIMIT_BURST"
 ENV_MAX_BODY_BYTES = "DATALEVER_MAX_BODY_BYTES"
+ENV_CHARGE_QUEUE_MAX = "DATALEVER_CHARGE_QUEUE_MAX"
+ENV_CHARGE_WAIT_SECONDS = "DATALEVER_CHARGE_WAIT_SECONDS"
 
 
 class Settings(BaseModel):
@@ -38,6 +40,12 @@ class Settings(BaseModel):
     )
     rate_limit_burst: int = Field(default=60, gt=0, description="Requests such a key may make at once.")
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0, description="Larger request bodies get 413.")
+    charge_queue_max: int = Field(
+        default=4096, gt=0, description="Charges that may wait for a batch; more are answered 503 with Retry-After."
+    )
+    charge_wait_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="How long a charge waits for its batch before a 503 (retry is safe)."
+    )
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -51,6 +59,8 @@ class Settings(BaseModel):
             rate_limit_per_minute=int(os.environ.get(ENV_RATE_LIMIT_PER_MINUTE, "600")),
             rate_limit_burst=int(os.environ.get(ENV_RATE_LIMIT_BURST, "60")),
             max_body_bytes=int(os.environ.get(ENV_MAX_BODY_BYTES, str(4 * 1024 * 1024))),
+            charge_queue_max=int(os.environ.get(ENV_CHARGE_QUEUE_MAX, "4096")),
+            charge_wait_seconds=float(os.environ.get(ENV_CHARGE_WAIT_SECONDS, "30")),
         )
 
     def to_env(self) -> dict[str, str]:

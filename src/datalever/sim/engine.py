@@ -27,11 +27,13 @@ from datalever.economy import (
     Policy,
     allowance_due,
     citations_due,
+    credits_to_cents,
     expiry_month_index,
     feedback_reward,
     month_index,
     reputation_after,
     session_total_price,
+    spend_order_key,
 )
 from datalever.economy.stipends import (
     counts_accepted_answer,
@@ -222,7 +224,7 @@ class Block:
 
     def _spending_order(self) -> list[int]:
         """Credits that expire soonest are spent first; never-expiring credits last."""
-        return sorted(self.buckets, key=lambda key: (key == NEVER, key))
+        return sorted(self.buckets, key=lambda key: spend_order_key(None if key == NEVER else key))
 
     def _month_events(self, ctx: WeekContext, tally: npt.NDArray[np.float64]) -> None:
         assert self.rules is not None
@@ -574,9 +576,12 @@ class Simulation:
         earned = total[_F["credits_feedback"]] + total[_F["credits_stipend"]]
         # Earned credits count as a cost at their published value when issued (as if all were redeemed).
         s["operator_net_cents"][week] = (
-            s["revenue_cents"][week] - s["compute_cost_cents"][week] + s["feedback_value_cents"][week] - earned * value
+            s["revenue_cents"][week]
+            - s["compute_cost_cents"][week]
+            + s["feedback_value_cents"][week]
+            - credits_to_cents(earned, value)
         )
-        s["credit_liability_cents"][week] = total[_F["credits_outstanding"]] * value
+        s["credit_liability_cents"][week] = credits_to_cents(total[_F["credits_outstanding"]], value)
         s["credits_issued"][week] = (
             total[_F["credits_allowance"]] + total[_F["credits_feedback"]] + total[_F["credits_stipend"]]
         )

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from datalever.economy import credits_to_cents
 from datalever.reports import Panel, Report, Section, Table, change_bars, small_multiples, write_report
 from datalever.reports.numbers import format_number
 from datalever.sim.engine import METRICS, RunResult
@@ -161,7 +162,7 @@ def build_report(summary: dict[str, Any], plots: dict[str, Path], outputs: Seque
     credit_rows = [[k, f"{c[k]:,.0f}"] for k in ("issued", "spent", "expired", "outstanding", "unaccounted")]
     years = summary["weeks"] / 52
     b, p = summary["totals"]["baseline"], summary["totals"]["policy"]
-    paid_out = (p["credits_feedback"] + p["credits_stipend"]) * summary["credit_value_cents"]
+    paid_out = credits_to_cents(p["credits_feedback"] + p["credits_stipend"], summary["credit_value_cents"])
     operator = (
         "Operator, in cents over the horizon (no policy in brackets): "
         f"revenue {p['revenue_cents']:,.0f} ({b['revenue_cents']:,.0f}), "

@@ -15,10 +15,10 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from datalever.economy.grants import month_index
 from datalever.importers import Contribution, ContributionKind, Platform
+from datalever.ledger.storage import insert_new
 from datalever.stipends.models import CONTRIBUTION_IMPORTS, CONTRIBUTIONS
 
 BATCH = 2000
@@ -75,8 +75,7 @@ def _row(import_id: int, record: Contribution) -> dict[str, Any]:
 
 def _insert_new(conn: Connection) -> Any:
     """INSERT that skips rows whose (platform, site, source_id) is already stored."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(CONTRIBUTIONS).on_conflict_do_nothing(index_elements=["platform", "site", "source_id"])
+    return insert_new(conn, CONTRIBUTIONS, ["platform", "site", "source_id"])
 
 
 def _batches(records: Iterable[Contribution], size: int) -> Iterator[list[Contribution]]:

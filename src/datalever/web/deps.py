@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from datalever import canonical
-from datalever.ledger.posting import Idempotency, Ledger, Outcome, request_hash
+from datalever.ledger.posting import Idempotency, Ledger, Outcome, Reply, request_hash
+from datalever.ledger.values import Result
 from datalever.web.keys import Principal
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -50,6 +51,16 @@ def scoped_idempotency(
     """`idempotency` from the parts of a request (for code that has no Starlette Request)."""
     payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
     return Idempotency(f"key:{principal.key_id}", key, request_hash(method, path, payload))
+
+
+def created(result: Result) -> Reply:
+    """The serializer of an operation that creates something: 201 and the result's record."""
+    return 201, result.record()
+
+
+def done(result: Result) -> Reply:
+    """The serializer of an operation that acts on what exists: 200 and the result's record."""
+    return 200, result.record()
 
 
 def respond(outcome: Outcome) -> JSONResponse:

@@ -13,7 +13,21 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from datalever.ledger.errors import InsufficientCredits, LedgerError
+from datalever.ledger.errors import InsufficientCredits, LedgerError, Overloaded
+
+STATUS_BY_CODE = {
+    "bad_request": 400,
+    "insufficient_credits": 402,
+    "not_found": 404,
+    "unknown_account": 404,
+    "unknown_member": 404,
+    "conflict": 409,
+    "idempotency_conflict": 409,
+    "invalid_transfer": 422,
+    "rate_limited": 429,
+    "overloaded": 503,
+}
+"""The HTTP status of each ledger error code; the ledger itself knows nothing of HTTP."""
 
 LOG = logging.getLogger("datalever.web")
 HTTP_CODES = {
@@ -39,18 +53,26 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-def _code(error: LedgerError) -> str:
-    name = type(error).__name__
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+def status_of(error: LedgerError) -> int:
+    """The status for an error's code, else for the nearest base class's code (a part's own subclass of
+    `Conflict` is a 409), else 400."""
+    for cls in type(error).__mro__:
+        status = STATUS_BY_CODE.get(getattr(cls, "code", ""))
+        if status is not None:
+            return status
+    return 400
 
 
 def ledger_error_response(error: LedgerError, fallback_url: str) -> JSONResponse:
     """The refusal of a ledger operation; a member short of credits is pointed to the fallback."""
-    body: dict[str, Any] = {"detail": error.message, "code": _code(error)}
+    body: dict[str, Any] = {"detail": error.message, "code": error.code}
+    headers = None
     if isinstance(error, InsufficientCredits):
         body.update(needed=error.needed, available=error.available, fallback_url=fallback_url)
         body["detail"] += f"; try {fallback_url}"
-    return JSONResponse(body, status_code=error.status)
+    elif isinstance(error, Overloaded):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
+    return JSONResponse(body, status_code=status_of(error), headers=headers)
 
 
 def install(app: FastAPI, fallback_url: str) -> None:

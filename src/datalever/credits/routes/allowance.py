@@ -10,7 +10,7 @@ from datalever import canonical
 from datalever.ledger.allowance import run_allowance_once
 from datalever.ledger.posting import Ledger
 from datalever.web.auth import require_roles
-from datalever.web.deps import IdempotencyKey, get_ledger, idempotency, respond
+from datalever.web.deps import IdempotencyKey, done, get_ledger, idempotency, respond
 from datalever.web.keys import Principal, Role
 
 router = APIRouter(prefix="/v1/allowance", tags=["allowance"])
@@ -38,4 +38,4 @@ def post_allowance_run(
     principal: Principal = Depends(require_roles(Role.ADMIN)),
     ledger: Ledger = Depends(get_ledger),
 ) -> JSONResponse:
-    return respond(run_allowance_once(ledger, idempotency(principal, key, request, body), body.month))
+    return respond(run_allowance_once(ledger, idempotency(principal, key, request, body), body.month, reply=done))

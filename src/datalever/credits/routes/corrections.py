@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from datalever.ledger.corrections import reverse_operation
 from datalever.ledger.posting import Ledger
 from datalever.web.auth import require_roles
-from datalever.web.deps import IdempotencyKey, get_ledger, idempotency, respond
+from datalever.web.deps import IdempotencyKey, created, get_ledger, idempotency, respond
 from datalever.web.keys import Principal, Role
 
 router = APIRouter(prefix="/v1/operations", tags=["corrections"])
@@ -38,4 +38,4 @@ def post_reversal(
     ledger: Ledger = Depends(get_ledger),
 ) -> JSONResponse:
     idem = idempotency(principal, key, request, body or ReversalIn())
-    return respond(reverse_operation(ledger, idem, operation_id))
+    return respond(reverse_operation(ledger, idem, operation_id, reply=created))

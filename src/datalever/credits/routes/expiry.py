@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from datalever.ledger.expiry import run_expiry_once
 from datalever.ledger.posting import Ledger
 from datalever.web.auth import require_roles
-from datalever.web.deps import IdempotencyKey, get_ledger, idempotency, respond
+from datalever.web.deps import IdempotencyKey, done, get_ledger, idempotency, respond
 from datalever.web.keys import Principal, Role
 
 router = APIRouter(prefix="/v1/expiry", tags=["expiry"])
@@ -33,4 +33,4 @@ def post_expiry_run(
     principal: Principal = Depends(require_roles(Role.ADMIN)),
     ledger: Ledger = Depends(get_ledger),
 ) -> JSONResponse:
-    return respond(run_expiry_once(ledger, idempotency(principal, key, request, body or ExpiryRunIn())))
+    return respond(run_expiry_once(ledger, idempotency(principal, key, request, body or ExpiryRunIn()), reply=done))

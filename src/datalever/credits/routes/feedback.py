@@ -13,7 +13,7 @@ from datalever import canonical
 from datalever.ledger.feedback import record_verdict, submit_feedback
 from datalever.ledger.posting import Ledger
 from datalever.web.auth import check_member_access, require_roles
-from datalever.web.deps import IdempotencyKey, MemberPath, get_ledger, idempotency, respond
+from datalever.web.deps import IdempotencyKey, MemberPath, created, done, get_ledger, idempotency, respond
 from datalever.web.keys import Principal, Role
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
@@ -67,7 +67,7 @@ def post_feedback(
 ) -> JSONResponse:
     check_member_access(principal, member_id)
     idem = idempotency(principal, key, request, body)
-    return respond(submit_feedback(ledger, idem, member_id, body.query_id, body.text))
+    return respond(submit_feedback(ledger, idem, member_id, body.query_id, body.text, reply=created))
 
 
 @router.post("/feedback/{feedback_id}/verdict", response_model=VerdictOut)
@@ -79,4 +79,6 @@ def post_verdict(
     principal: Principal = Depends(require_roles(Role.ADMIN, Role.OPERATOR)),
     ledger: Ledger = Depends(get_ledger),
 ) -> JSONResponse:
-    return respond(record_verdict(ledger, idempotency(principal, key, request, body), feedback_id, body.accepted))
+    return respond(
+        record_verdict(ledger, idempotency(principal, key, request, body), feedback_id, body.accepted, reply=done)
+    )

@@ -11,7 +11,7 @@ from datalever.economy import Expiry
 from datalever.ledger.grants import grant_credits
 from datalever.ledger.posting import Ledger
 from datalever.web.auth import require_roles
-from datalever.web.deps import IdempotencyKey, MemberPath, get_ledger, idempotency, respond
+from datalever.web.deps import IdempotencyKey, MemberPath, created, get_ledger, idempotency, respond
 from datalever.web.keys import Principal, Role
 
 router = APIRouter(prefix="/v1/members", tags=["grants"])
@@ -45,4 +45,4 @@ def post_grant(
     ledger: Ledger = Depends(get_ledger),
 ) -> JSONResponse:
     idem = idempotency(principal, key, request, body)
-    return respond(grant_credits(ledger, idem, member_id, body.amount, body.source, body.expires))
+    return respond(grant_credits(ledger, idem, member_id, body.amount, body.source, body.expires, reply=created))

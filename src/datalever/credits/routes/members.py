@@ -16,7 +16,7 @@ from datalever.ledger.models import MEMBERS
 from datalever.ledger.posting import Ledger
 from datalever.ledger.queries import member_balance, member_history
 from datalever.web.auth import check_member_access, require_roles
-from datalever.web.deps import IdempotencyKey, MemberPath, get_ledger, idempotency, respond
+from datalever.web.deps import IdempotencyKey, MemberPath, created, get_ledger, idempotency, respond
 from datalever.web.keys import Principal, Role
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
@@ -85,7 +85,7 @@ def post_member(
     ledger: Ledger = Depends(get_ledger),
 ) -> JSONResponse:
     body = body or MemberIn()
-    return respond(create_member(ledger, idempotency(principal, key, request, body), body.external_ref))
+    return respond(create_member(ledger, idempotency(principal, key, request, body), body.external_ref, reply=created))
 
 
 @router.get("/{member_id}", response_model=MemberOut)
