@@ -107,7 +107,8 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
                 status = int(status_text) if status_text.isdigit() else 0
                 if status >= 400:
                     content = response.setdefault("content", {}).setdefault("application/json", {})
-                    if "schema" not in content or status < 500:  # every refusal: the one Error schema
+                    refusal = content.get("schema", {}).get("$ref", "").endswith(("/Refusal", "/InsufficientOut"))
+                    if "schema" not in content or status < 500 or refusal:  # every refusal: the one Error schema
                         content["schema"] = {"$ref": ERROR_REF}
                     if status in (429, 503):
                         response.setdefault("headers", RETRY_AFTER)
