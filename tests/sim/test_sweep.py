@@ -47,15 +47,16 @@ def test_points_and_outcomes() -> None:
     points = sample_points(params, 4, seed=1)
     assert len(points) == 4 * (2 + 2)
     assert all(0.8 <= pt["scenario:ai.quality_max"] <= 0.99 for pt in points)
-    row = run_point(sc, pol, points[0])
-    assert set(row) >= {"operator_change", "platform_change", "people_change", "positive_sum"}
+    row = run_point(points[0], sc, pol)
+    assert set(row) >= {"operator_cents", "platform_answers", "people_surplus_cents", "positive_sum"}
     assert row["positive_sum"] in (0.0, 1.0)
-    assert run_point(sc, pol, points[0]) == row  # same seed, same answer
+    assert run_point(points[0], sc, pol) == row  # same seed, same answer
 
 
 def test_sweep_command_on_a_local_cluster(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    args = ["sweep", "--samples", "2", "--agents", "1000", "--weeks", "20", "--workers", "1", "--out", str(out)]
+    args = ["sweep", "--samples", "2", "--max-samples", "2", "--agents", "1000", "--weeks", "20", "--workers", "1"]
+    args += ["--out", str(out)]
     result = CliRunner().invoke(
         app, [*args, "--param", "ai.feedback_value_cents=0:5", "--param", "policy:allowance.credits_per_month=10:200"]
     )
@@ -63,7 +64,9 @@ def test_sweep_command_on_a_local_cluster(tmp_path: Path) -> None:
     table = pq.read_table(out / "sweep.parquet")
     assert table.num_rows == 2 * (2 + 2)
     summary = json.loads((out / "sensitivity.json").read_text())
-    assert set(summary["sobol"]["operator_change"]) == {
+    assert "intervals narrower than every material index" in result.output
+    assert all(set(c) >= {"value", "conf", "narrower"} for c in summary["ci_check"])
+    assert set(summary["sobol"]["operator_cents"]) == {
         "scenario:ai.feedback_value_cents",
         "policy:allowance.credits_per_month",
     }
@@ -71,3 +74,30 @@ def test_sweep_command_on_a_local_cluster(tmp_path: Path) -> None:
 
     bad = CliRunner().invoke(app, ["sweep", "--samples", "3", "--out", str(out)])
     assert bad.exit_code == 2 and "power of 2" in bad.output
+
+
+def test_ci_check_flags_intervals_wider_than_the_index() -> None:
+    from datalever.sim.sweep import SweepParameter, ci_check
+
+    p = SweepParameter("scenario", "ai.quality_max", 0.8, 0.99)
+    zero = {"S1": 0.0, "S1_conf": 0.0, "ST": 0.0, "ST_conf": 0.0}
+    indices = {
+        "operator_cents": {p.name: {"S1": 0.5, "S1_conf": 0.1, "ST": 0.6, "ST_conf": 0.7}},
+        "platform_answers": {p.name: {"S1": 0.01, "S1_conf": 0.2, "ST": 0.02, "ST_conf": 0.3}},  # about zero
+        "people_surplus_cents": {p.name: zero},
+    }
+    checks = ci_check([p], indices)
+    assert [(c["output"], c["index"], c["narrower"]) for c in checks] == [
+        ("operator_cents", "S1", True),
+        ("operator_cents", "ST", False),
+    ]
+
+
+def test_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["sweep", "--samples", "2", "--max-samples", "2", "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path)],
+    )
+    assert result.exit_code == 2
+    assert "--scheduler tcp://127.0.0.1:9: cannot connect to the Dask scheduler" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) <= 4

@@ -1,211 +1,106 @@
-"""Calibration on Stack Overflow's monthly questions around ChatGPT's release.
+"""`datalever calibrate` and `datalever forecast`: fit the posterior, write what the user reads and runs.
 
-The fitted parameters are the two that govern AI substitution: the mean AI affinity (how attractive the
-assistant is once known; it sets the level of the drop) and the mean adoption delay (how fast people start
-considering it; it sets the speed). Everything else keeps its documented default.
-
-Observed and simulated series are compared as an index: questions per day in each calendar month divided by
-the mean of Jun-Nov 2022 (the six months before the release), so the absolute scale of the simulated
-population does not matter. The fit minimises the RMSE of that index with SciPy's Nelder-Mead, using common
-random numbers (the same seed for every evaluation) so the objective is not blurred by sampling noise.
+The science lives in `flow` (the reduced question-flow model), `abc` (SMC-ABC), `posterior` (priors, fit,
+summaries, fitted scenario) and `forecast` (predictive draws, fan chart, backtest); this module only writes
+their results.
 """
 
 from __future__ import annotations
 
-import calendar
-import csv
 import json
-import math
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from datalever.documents import validate_mapping
-from datalever.sim.engine import run_simulations
-from datalever.sim.scenario import Scenario
+from datalever.sim.posterior import Posterior, prior, summary, write_scenario
+from datalever.sim.sodata import CalibrationDataError, TagTable, month_number
 
-PRE = ("2022-06", "2022-07", "2022-08", "2022-09", "2022-10", "2022-11")
-POST = ("2022-12", "2023-01", "2023-02", "2023-03", "2023-04", "2023-05")
-MONTHS = PRE + POST
-PACKAGED = "stackoverflow_monthly_questions.csv"
+__all__ = ["CalibrationDataError", "parse_month", "posterior_plot", "write_posterior"]
 
 
-class CalibrationDataError(ValueError):
-    """The observed data file is missing or does not hold the months the calibration needs."""
-
-
-def load_observed(path: Path | None) -> dict[str, float]:
-    """Monthly question totals from the per-tag CSV (month,tag,questions) or a totals CSV (month,questions).
-
-    With path None, the totals derived from the same data and shipped in the package (CC BY-SA 4.0).
-    """
-    if path is None:
-        with resources.as_file(resources.files("datalever.sim") / "data" / PACKAGED) as packaged:
-            return load_observed(packaged)
-    if not path.exists():
-        raise CalibrationDataError(
-            f"{path}: observed data not found; pass --data with the path to questions_by_month_and_tag.csv "
-            "(from ../shared/data/stackoverflow-monthly-questions/), or omit --data to use the packaged totals"
-        )
-    totals: dict[str, float] = defaultdict(float)
+def parse_month(text: str, option: str) -> int:
+    """A YYYY-MM option, or a one-line error naming the option."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames is None or not {"month", "questions"} <= set(reader.fieldnames):
-                raise CalibrationDataError(f"{path}: expected columns month and questions, got {reader.fieldnames}")
-            for line, row in enumerate(reader, start=2):
-                try:
-                    totals[row["month"]] += float(row["questions"])
-                except (TypeError, ValueError):
-                    raise CalibrationDataError(f"{path}:{line}: questions is not a number") from None
-    except UnicodeDecodeError as error:
-        raise CalibrationDataError(f"{path}: not a UTF-8 CSV file ({error})") from None
-    missing = [month for month in MONTHS if month not in totals]
-    if missing:
-        raise CalibrationDataError(f"{path}: months missing from the data: {', '.join(missing)}")
-    return dict(totals)
+        return month_number(text)
+    except CalibrationDataError:
+        raise CalibrationDataError(f"{option}: {text!r} is not a month (expected YYYY-MM, e.g. 2025-12)") from None
 
 
-def _days(month: str) -> int:
-    year, number = (int(part) for part in month.split("-"))
-    return calendar.monthrange(year, number)[1]
-
-
-def observed_index(totals: dict[str, float]) -> np.ndarray:
-    """Questions per day in each month of MONTHS, relative to the Jun-Nov 2022 mean."""
-    per_day = np.array([totals[m] / _days(m) for m in MONTHS])
-    return np.asarray(per_day / per_day[: len(PRE)].mean(), dtype=np.float64)
-
-
-def simulated_index(weekly_posted: np.ndarray, start: date) -> np.ndarray:
-    """Mean questions posted per day in each month of MONTHS (a week counts in the month of its midpoint)."""
-    sums: dict[str, list[float]] = defaultdict(list)
-    for week, value in enumerate(weekly_posted):
-        midpoint = start + timedelta(days=7 * week + 3)
-        sums[f"{midpoint.year:04d}-{midpoint.month:02d}"].append(float(value) / 7.0)
-    per_day = np.array([np.mean(sums[m]) if sums[m] else np.nan for m in MONTHS])
-    return np.asarray(per_day / np.nanmean(per_day[: len(PRE)]), dtype=np.float64)
-
-
-def drop(index: np.ndarray) -> float:
-    """Change of the Dec-May mean against the Jun-Nov mean (the NOTICE's -28%)."""
-    return float(np.mean(index[len(PRE) :]) / np.mean(index[: len(PRE)]) - 1.0)
-
-
-def with_substitution(scenario: Scenario, affinity: float, adoption_weeks: float) -> Scenario:
-    data = scenario.model_dump()
-    data["choice"]["ai_affinity_mean"] = affinity
-    data["choice"]["adoption_weeks"] = adoption_weeks
-    return validate_mapping(data, Scenario, "calibration")
-
-
-def simulate_index(scenario: Scenario, affinity: float, adoption_weeks: float) -> np.ndarray:
-    """The no-policy world (as observed in 2022-23) with the given substitution parameters, as a month index."""
-    variant = with_substitution(scenario, affinity, adoption_weeks)
-    (result,) = run_simulations(variant, [None], ["baseline"], threads=1)
-    # Expected questions posted given the people's choices (asks x chance of not finding an answer): the
-    # platform's binomial draw adds noise that would only blur the objective.
-    expected_posted = result.series["platform_questions"] * (1.0 - result.series["find_probability"])
-    return simulated_index(expected_posted, variant.run.start)
-
-
-@dataclass
-class Fit:
-    scenario: str
-    parameters: dict[str, float]
-    rmse: float
-    observed: list[float]
-    simulated: list[float]
-    observed_drop: float
-    simulated_drop: float
-    evaluations: int
-    months: list[str] = field(default_factory=lambda: list(MONTHS))
-
-
-BOUNDS = {"ai_affinity_mean": (-8.0, 8.0), "adoption_weeks": (0.5, 200.0)}
-
-
-def calibrate_scenario(
-    scenario: Scenario,
-    totals: dict[str, float],
-    *,
-    start: tuple[float, float] | None = None,
-    on_evaluation: Callable[[int, float], None] | None = None,
-) -> Fit:
-    """Fit ai_affinity_mean and adoption_weeks to the observed month index with Nelder-Mead (SciPy)."""
-    from scipy.optimize import minimize
-
-    target = observed_index(totals)
-    evaluations = 0
-
-    def unpack(x: np.ndarray) -> tuple[float, float]:
-        affinity = float(np.clip(x[0], *BOUNDS["ai_affinity_mean"]))
-        weeks = float(np.clip(math.exp(x[1]), *BOUNDS["adoption_weeks"]))
-        return affinity, weeks
-
-    def loss(x: np.ndarray) -> float:
-        nonlocal evaluations
-        evaluations += 1
-        simulated = simulate_index(scenario, *unpack(x))
-        error = float(np.sqrt(np.mean((simulated - target) ** 2)))
-        if on_evaluation is not None:
-            on_evaluation(evaluations, error)
-        return error
-
-    first = start or (scenario.choice.ai_affinity_mean, scenario.choice.adoption_weeks)
-    x0 = np.array([first[0], math.log(first[1])])
-    result = minimize(
-        loss,
-        x0,
-        method="Nelder-Mead",
-        options={
-            "xatol": 0.01,
-            "fatol": 1e-5,
-            "maxiter": 200,
-            "initial_simplex": np.array([x0, x0 + np.array([1.0, 0.0]), x0 + np.array([0.0, 0.7])]),
-        },
-    )
-    affinity, weeks = unpack(result.x)
-    simulated = simulate_index(scenario, affinity, weeks)
-    return Fit(
-        scenario=scenario.name,
-        parameters={"ai_affinity_mean": affinity, "adoption_weeks": weeks},
-        rmse=float(np.sqrt(np.mean((simulated - target) ** 2))),
-        observed=target.tolist(),
-        simulated=simulated.tolist(),
-        observed_drop=drop(target),
-        simulated_drop=drop(simulated),
-        evaluations=evaluations,
-    )
-
-
-def write_calibration(fit: Fit, out: Path) -> list[Path]:
-    """calibration.json and calibration.png (observed against simulated month index)."""
-    from datalever.reports import Panel, small_multiples
-
+def write_posterior(post: Posterior, out: Path) -> tuple[dict[str, Any], list[Path]]:
+    """posterior.json, posterior.npz (every particle), the fitted scenario TOML and posterior.png."""
     out.mkdir(parents=True, exist_ok=True)
-    json_path = out / "calibration.json"
-    json_path.write_text(json.dumps(fit.__dict__, indent=2) + "\n", encoding="utf-8")
-    png = small_multiples(
-        out / "calibration.png",
-        f"Stack Overflow questions per day, relative to Jun-Nov 2022 (fit RMSE {fit.rmse:.3f})",
-        fit.months,
-        [
-            Panel(
-                f"observed {fit.observed_drop:+.0%} vs simulated {fit.simulated_drop:+.0%} (Dec-May against Jun-Nov)",
-                {"observed (Stack Overflow, 14 tags)": fit.observed, "simulated (fitted)": fit.simulated},
-                "index (Jun-Nov 2022 = 1)",
-                {"simulated (fitted)": "--"},
-            )
-        ],
-        xlabel="month (ChatGPT released 2022-11-30)",
-        columns=1,
-        width=10.0,
-        panel_height=4.5,
+    facts = summary(post)
+    json_path = out / "posterior.json"
+    json_path.write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
+    particles = out / "posterior.npz"
+    np.savez_compressed(particles, theta=post.theta, names=np.array(prior(post.tags).names))
+    scenario = write_scenario(post, out / f"{post.scenario.name}-fitted.toml")
+    return facts, [json_path, particles, scenario, posterior_plot(post, out / "posterior.png")]
+
+
+def posterior_plot(post: Posterior, path: Path) -> Path:
+    """Posterior of the adoption curve and of each tag's long-run AI share, against the prior."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    from datalever.reports.plots import PALETTE
+
+    rng = np.random.default_rng(0)
+    belief = prior(post.tags).sample(4_000, rng)
+    prior_post = Posterior(
+        post.scenario, post.tags, post.cutoff, post.baselines, post.path, belief, [], [], post.weights, post.affinity_sd
     )
-    return [json_path, png]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), gridspec_kw={"width_ratios": [1, 1, 2]})
+    for ax, values, prior_values, title in (
+        (axes[0], post.adoption_weeks, prior_post.adoption_weeks, "adoption scale (weeks)"),
+        (
+            axes[1],
+            post.long_run_share() @ post.weights,
+            prior_post.long_run_share() @ post.weights,
+            "long-run AI share, all tags",
+        ),
+    ):
+        top = float(np.quantile(prior_values, 0.99))
+        bins = np.linspace(0, max(top, float(values.max())), 50)
+        ax.hist(prior_values, bins=bins, density=True, color=PALETTE[5], alpha=0.5, label="prior")
+        ax.hist(values, bins=bins, density=True, color=PALETTE[0], alpha=0.7, label="posterior")
+        ax.set_title(title, fontsize=10, loc="left")
+        ax.legend(frameon=False, fontsize=8)
+        ax.spines[["top", "right"]].set_visible(False)
+    share = post.long_run_share()
+    lo, mid, hi = np.quantile(share, [0.05, 0.5, 0.95], axis=0)
+    order = np.argsort(mid)
+    y = np.arange(len(post.tags))
+    axes[2].errorbar(
+        mid[order],
+        y,
+        xerr=[mid[order] - lo[order], hi[order] - mid[order]],
+        fmt="o",
+        color=PALETTE[0],
+        capsize=3,
+        label="posterior median, 90% interval",
+    )
+    axes[2].set_yticks(y, [post.tags[i] for i in order], fontsize=8)
+    axes[2].set_xlim(0, 1)
+    axes[2].set_title("long-run AI share of each tag's questions (prior 90%: 0.05 to 0.95)", fontsize=10, loc="left")
+    axes[2].grid(True, axis="x", alpha=0.3)
+    axes[2].spines[["top", "right"]].set_visible(False)
+    fig.suptitle(
+        f"Posterior from SMC-ABC on 14 Stack Overflow tags to the cut-off ({post.simulations:,} simulations)",
+        fontsize=11,
+        x=0.01,
+        ha="left",
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def observed_table(path: Path | None) -> TagTable:
+    from datalever.sim.sodata import load_tags
+
+    return load_tags(path)

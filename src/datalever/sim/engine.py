@@ -1,12 +1,17 @@
 """The weekly step of the ecosystem model, vectorized over people with NumPy.
 
-Process order each week (see docs/simulator.md): calendar-month events under the policy (stipend for last
-month's active participants, expiry, allowance) -> AI retraining and quality -> each person's questions ->
-logit split between AI and platform -> credits: price, fallback for those who cannot pay, the AI's citations
--> feedback -> platform visits and contributions -> the platform's stock, found and posted questions.
+Two sets of entities, each with one function per process step (see docs/simulator.md, section 3):
 
-Every credit rule is a call into `datalever.economy` (the same functions the ledger service runs), including
-stipend eligibility: the model scores each answer and the Stack Exchange criteria of the policy file judge them.
+* **People** (`People`, one object per block of people, stepped in parallel): month events under the policy
+  (stipend, expiry, allowance) -> `ask` -> `choose` (logit split and the log-sum of consumer surplus) ->
+  `charge` (credits and the fallback) -> `nudge` (citations of the platform) -> `give_feedback` ->
+  `contribute` (answers while asking and while browsing) -> `score_answers` (for the stipend criteria).
+* **The platform and the AI** (`Platform`, `Assistant`, one each): `Assistant.retrain` -> the people's week ->
+  `Platform.step` (found, duplicate and new questions, answers, stock, quality, time to an answer) ->
+  `Assistant.account` (compute cost, revenue, feedback value, credits paid out).
+
+Every weekly metric is declared once in `datalever.sim.metrics`. Every credit rule is a call into
+`datalever.economy` (the same functions the ledger service runs), including stipend eligibility.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -43,6 +48,7 @@ from datalever.economy.stipends import (
     stipend_due,
 )
 from datalever.sim import dynamics
+from datalever.sim.metrics import INDEX, NAMES, PEOPLE_FIELDS
 from datalever.sim.population import MAX_WEEKLY_QUESTIONS, Traits, block_sizes, draw_traits
 from datalever.sim.scenario import RunSection, Scenario
 
@@ -51,61 +57,24 @@ REPUTATION_PER_ACCEPTED = 15  # platform reputation per accepted answer (same ru
 NEVER = -1  # bucket key of credits that never expire
 UNIT16 = np.float32(1.0 / 65536.0)  # scales a 16-bit random lane to a uniform in [0, 1)
 
-# Per-block weekly tallies, summed over blocks.
-BLOCK_FIELDS = (
-    "questions",
-    "ai_wanted",
-    "ai_queries",
-    "fallback_questions",
-    "people_out_of_credits",
-    "citations",
-    "citation_visits",
-    "answers",
-    "active_contributors",
-    "feedback_given",
-    "feedback_accepted",
-    "credits_spent",
-    "credits_feedback",
-    "credits_stipend",
-    "stipend_recipients",
-    "credits_allowance",
-    "credits_expired",
-    "credits_outstanding",
-)
-_F = {name: i for i, name in enumerate(BLOCK_FIELDS)}
-
-# Platform, AI and outcome series computed from the tallies each week.
-GLOBAL_FIELDS = (
-    "platform_questions",
-    "platform_visits",
-    "questions_posted",
-    "posted_answered",
-    "find_probability",
-    "knowledge_stock",
-    "ai_quality",
-    "platform_quality",
-    "ai_share",
-    "questions_answered",
-    "answer_quality_total",
-    "compute_cost_cents",
-    "revenue_cents",
-    "feedback_value_cents",
-    "operator_net_cents",
-    "credit_liability_cents",
-    "credits_issued",
-)
-METRICS = BLOCK_FIELDS + GLOBAL_FIELDS
+BLOCK_FIELDS = PEOPLE_FIELDS  # the tallies a block of people returns each week, in this order
+METRICS = NAMES
+_F = INDEX
 
 
 @dataclass
 class WeekContext:
-    """What every block needs to know about the week: calendar and the common part of the choice."""
+    """What every block of people needs to know about the week: calendar, choice, platform activity."""
 
     week: int
     month: int
     new_month: bool
     aware_weeks: float
     odds: float  # exp(-utility gap): a person's AI probability is 1 / (1 + odds * exp(-affinity))
+    gap: float = 0.0  # common part of U(AI) - U(platform), utility units (log(1/odds))
+    platform_utility: float = 0.0  # V(platform) = beta_quality * platform quality - effort_platform
+    answer_scale: float = 1.0  # the platform's pre-existing trend, applied to answers written there
+    browse_scale: float = 1.0  # browsing answerers' activity: trend x response to the platform's activity
 
 
 @dataclass
@@ -128,21 +97,32 @@ class Rules:
             raise ValueError("query prices too large for the simulator's int32 credit balances")
         return cls(policy, table.astype(np.int32), full_session / per, calendar_month(scenario, 0))
 
+    @property
+    def price_cents(self) -> float:
+        """Average price of one query in cents (credits at their published value)."""
+        return self.price_per_query * self.policy.credit.value_cents
+
+
+def week_date(scenario: Scenario, week: int) -> date:
+    return scenario.run.start + timedelta(weeks=week)
+
 
 def calendar_month(scenario: Scenario, week: int) -> int:
-    start = datetime(scenario.run.start.year, scenario.run.start.month, scenario.run.start.day, tzinfo=UTC)
-    return month_index(start + timedelta(weeks=week))
+    day = week_date(scenario, week)
+    return month_index(datetime(day.year, day.month, day.day, tzinfo=UTC))
 
 
 @dataclass
-class Block:
-    """One block of people and their changing state in one run."""
+class People:
+    """One block of people and their changing state in one run; one method per process step."""
 
     traits: Traits
     rng: np.random.Generator
     scenario: Scenario
     rules: Rules | None
     contribution_rate: npt.NDArray[np.float32] = field(init=False)
+    browse_rate: npt.NDArray[np.float32] = field(init=False)  # answers a week while browsing, per contributor
+    browse_total: float = field(init=False, default=0.0)  # their sum over the block
     questions: npt.NDArray[np.int16] = field(init=False)
     ai: npt.NDArray[np.int16] = field(init=False)
     extra_visits: npt.NDArray[np.int16] = field(init=False)
@@ -159,25 +139,37 @@ class Block:
     platform_reputation: npt.NDArray[np.float32] = field(init=False)  # reputation on the platform
     scores_answers: bool = field(init=False, default=False)  # only a policy with a stipend needs answer scores
     ai_answers_received: npt.NDArray[np.int32] = field(init=False)
+    gain_sum: npt.NDArray[np.float32] = field(init=False)  # log-sum gains per question so far (see `people`)
+    earned_credits: npt.NDArray[np.int64] = field(init=False)  # feedback and stipend credits received so far
+    logsum_gain: npt.NDArray[np.float32] = field(init=False)  # this week's log(1 + exp(U_AI - U_platform))
     reputation: npt.NDArray[np.float64] = field(init=False)
     buckets: dict[int, npt.NDArray[np.int32]] = field(init=False)
     outstanding: int = field(init=False, default=0)
+    rate_total: float = field(init=False, default=0.0)  # expected questions a week of the whole block
+    platform_utility_sum: float = field(init=False, default=0.0)  # sum over weeks of V(platform), float32 steps
     _month: int = field(init=False, default=0)  # calendar month of the week being stepped
 
     def __post_init__(self) -> None:
         n = self.traits.size
-        response = self.scenario.policy_response
+        people, response = self.scenario.people, self.scenario.policy_response
         rate = self.traits.contribution_rate
+        browse = np.where(
+            self.traits.superuser, people.superuser_browse_answers_per_week, people.occasional_browse_answers_per_week
+        ).astype(np.float32)
         if self.rules is not None and self.rules.policy.stipend.credits_per_month > 0:
             boost = np.where(
                 self.traits.linked[self.traits.contributors], 1.0 + response.stipend_contribution_response, 1.0
             )
             rate = np.minimum(rate * boost, 1.0).astype(np.float32)
+            browse = (browse * boost).astype(np.float32)
         self.contribution_rate = rate
+        self.browse_rate = browse
+        self.browse_total = float(browse.sum(dtype=np.float64))
         self.questions = np.zeros(n, np.int16)
         self.ai = np.zeros(n, np.int16)
         self.extra_visits = np.zeros(n, np.int16)
         self.scratch = np.empty(n, np.float32)
+        self.scratch2 = np.empty(n, np.float32)
         self.balance = np.zeros(n, np.int32)  # always the sum of the buckets (see audit)
         self.cost = np.empty(n, np.int32)
         self.below = np.empty(n, np.bool_)
@@ -186,7 +178,6 @@ class Block:
         k = self.linked_positions.size
         self.month_scored = np.zeros(k, np.int32)
         self.month_accepted = np.zeros(k, np.int32)
-        people = self.scenario.people
         self.platform_reputation = np.where(
             self.traits.superuser[self.linked_positions],
             people.superuser_initial_reputation,
@@ -194,11 +185,28 @@ class Block:
         ).astype(np.float32)
         self.scores_answers = self.rules is not None and self.rules.policy.stipend.credits_per_month > 0
         self.ai_answers_received = np.zeros(n, np.int32)
-        self.scratch2 = np.empty(n, np.float32)
+        self.gain_sum = np.zeros(n, np.float32)
+        self.earned_credits = np.zeros(n, np.int64)
+        self.logsum_gain = np.empty(n, np.float32)
         initial = self.rules.policy.feedback.initial_reputation if self.rules else 0.0
         self.reputation = np.full(n, initial, np.float64)
         self.buckets = {}
         self.outstanding = 0
+        self.rate_total = float(self.traits.rate.sum(dtype=np.float64))
+
+    def people(self) -> dict[str, npt.NDArray[Any]]:
+        """Per-person results at the end of a run, for welfare by group (see outcomes.welfare_by_group)."""
+        tr = self.traits
+        klass = np.zeros(tr.size, np.int8)
+        klass[tr.contributors] = np.where(tr.superuser, 2, 1)
+        return {
+            "surplus_utils": tr.rate.astype(np.float64)
+            * (self.gain_sum.astype(np.float64) + self.platform_utility_sum),
+            "earned_credits": self.earned_credits,
+            "balance": self.balance.astype(np.int64),
+            "contributor_class": klass,
+            "linked": tr.linked,
+        }
 
     # -- credits -----------------------------------------------------------------------------------------
     def _grant(
@@ -226,7 +234,8 @@ class Block:
         """Credits that expire soonest are spent first; never-expiring credits last."""
         return sorted(self.buckets, key=lambda key: spend_order_key(None if key == NEVER else key))
 
-    def _month_events(self, ctx: WeekContext, tally: npt.NDArray[np.float64]) -> None:
+    def month_events(self, ctx: WeekContext, tally: npt.NDArray[np.float64]) -> None:
+        """Calendar-month events under the policy: last month's stipends, expiry, this month's allowance."""
         assert self.rules is not None
         policy = self.rules.policy
         if ctx.week > 0 and self.scores_answers:
@@ -239,6 +248,7 @@ class Block:
             if paid.size:
                 expires = int(expiry_month_index(policy.stipend.expires, ctx.month))
                 self._grant(self.linked_members[paid], stipends[paid], expires)
+                self.earned_credits[self.linked_members[paid]] += stipends[paid]
             tally[_F["credits_stipend"]] += int(stipends.sum())
             tally[_F["stipend_recipients"]] += paid.size
         self.month_scored[:] = 0
@@ -257,58 +267,104 @@ class Block:
 
     # -- the weekly step ---------------------------------------------------------------------------------
     def step(self, ctx: WeekContext) -> npt.NDArray[np.float64]:
+        """One week of this block of people; returns its tallies (in the order of BLOCK_FIELDS)."""
         tally = np.zeros(len(BLOCK_FIELDS), np.float64)
-        tr, rng = self.traits, self.rng
         self._month = ctx.month
         if self.rules is not None and ctx.new_month:
-            self._month_events(ctx, tally)
-
+            self.month_events(ctx, tally)
         # One 64-bit draw per person a week, cut into four independent 16-bit uniforms (lanes): questions,
         # AI split, feedback, contributions. Stochastic rounding at 1/65536 resolution is ample here.
-        lanes = rng.bit_generator.random_raw(tr.size).view(np.uint16).reshape(tr.size, 4)
-
-        # Questions: the integer part of the weekly rate, plus one more with the fractional part's chance.
-        q = self.questions
-        np.less(lanes[:, 0], tr.rate_fraction16, out=self.below)
-        np.add(tr.rate_whole, self.below, out=q)
-
-        # Logit split of each aware person's questions (aware people are a prefix of the block).
-        aware = (
-            int(np.searchsorted(tr.adoption_week, np.float32(ctx.aware_weeks), side="right"))
-            if ctx.aware_weeks > 0
-            else 0
-        )
+        lanes = self.rng.bit_generator.random_raw(self.traits.size).view(np.uint16).reshape(self.traits.size, 4)
+        q = self.ask(lanes[:, 0])
+        aware = self.choose(ctx, lanes[:, 1], tally)
         ai = self.ai[:aware]
         clicked: npt.NDArray[np.intp] | None = None
         if aware:
-            share = self.scratch[:aware]
-            np.multiply(tr.exp_neg_affinity[:aware], np.float32(ctx.odds), out=share)
-            share += np.float32(1.0)
-            np.divide(q[:aware], share, out=share)  # expected AI questions: q * p
-            share += np.multiply(lanes[:aware, 1], UNIT16, out=self.scratch2[:aware])
-            np.copyto(ai, share, casting="unsafe")  # floor: an unbiased integer split
-            tally[_F["ai_wanted"]] = ai.sum()
             if self.rules is not None:
-                clicked = self._charge(ai, tally)
-            self._feedback(ai, lanes[:aware, 2], tally)
-
-        # Contributions: each platform visit of a contributor becomes an answer at their contribution rate.
-        c = tr.contributors
-        visits = q[c] - self.ai[c]
-        if clicked is not None:
-            visits += self.extra_visits[c]
-            self.extra_visits[clicked] = 0
-        answers = (visits * self.contribution_rate + lanes[c, 3] * UNIT16).astype(np.int32)
-        if self.scores_answers:
-            self._score_answers(answers[self.linked_positions])
-        tally[_F["answers"]] = answers.sum()
-        tally[_F["active_contributors"]] = np.count_nonzero(answers)
+                self.charge(ai, tally)
+                clicked = self.nudge(ai, tally)
+            self.give_feedback(ai, lanes[:aware, 2], tally)
+        self.account_surplus(ctx, aware, tally)
+        self.contribute(ctx, lanes[:, 3], clicked, tally)
         tally[_F["questions"]] = q.sum()
         tally[_F["ai_queries"]] = ai.sum()
         tally[_F["credits_outstanding"]] = self.outstanding
         return tally
 
-    def _score_answers(self, answers: npt.NDArray[np.int32]) -> None:
+    def ask(self, lane: npt.NDArray[np.uint16]) -> npt.NDArray[np.int16]:
+        """Questions: the integer part of the weekly rate, plus one more with the fractional part's chance."""
+        q = self.questions
+        np.less(lane, self.traits.rate_fraction16, out=self.below)
+        np.add(self.traits.rate_whole, self.below, out=q)
+        return q
+
+    def choose(self, ctx: WeekContext, lane: npt.NDArray[np.uint16], tally: npt.NDArray[np.float64]) -> int:
+        """Logit split of each aware person's questions (aware people are a prefix of the block); also the
+        per-question log-sum gain log(1 + exp(U_AI - U_platform)) for consumer surplus. Returns the prefix."""
+        tr = self.traits
+        aware = (
+            int(np.searchsorted(tr.adoption_week, np.float32(ctx.aware_weeks), side="right"))
+            if ctx.aware_weeks > 0
+            else 0
+        )
+        if not aware:
+            return 0
+        share = self.scratch[:aware]
+        np.multiply(tr.exp_neg_affinity[:aware], np.float32(ctx.odds), out=share)
+        share += np.float32(1.0)
+        # The log-sum gain log(1 + exp(d)), d = gap + affinity, as log1p(exp(affinity) * exp(gap)): one
+        # multiply and one (vectorized) log1p a week.
+        gain = self.logsum_gain[:aware]
+        np.multiply(tr.exp_affinity[:aware], np.float32(math.exp(ctx.gap)), out=gain)
+        np.log1p(gain, out=gain)
+        np.divide(self.questions[:aware], share, out=share)  # expected AI questions: q * p
+        share += np.multiply(lane[:aware], UNIT16, out=self.scratch2[:aware])
+        np.copyto(self.ai[:aware], share, casting="unsafe")  # floor: an unbiased integer split
+        tally[_F["ai_wanted"]] = self.ai[:aware].sum()
+        return aware
+
+    def account_surplus(self, ctx: WeekContext, aware: int, tally: npt.NDArray[np.float64]) -> None:
+        """Expected consumer surplus of the week: each person's question rate times the log-sum of one question
+        (the platform's utility plus the log-sum gain of those who know the AI; questions turned away for want
+        of credits were taken out of the gain by `charge`)."""
+        tr = self.traits
+        base = np.float32(ctx.platform_utility)
+        # The platform's utility is the same for everyone this week: one number, multiplied by each person's
+        # question rate only when the per-person results are read (see `people`).
+        self.platform_utility_sum += float(base)
+        week_total = self.rate_total * float(base)
+        if aware:
+            gain = self.logsum_gain[:aware]
+            self.gain_sum[:aware] += gain  # per question; multiplied by the question rate when read
+            weighted = np.multiply(tr.rate[:aware], gain, out=self.scratch2[:aware])
+            week_total += float(weighted.sum())
+        tally[_F["surplus_utils"]] = week_total
+
+    def contribute(
+        self,
+        ctx: WeekContext,
+        lane: npt.NDArray[np.uint16],
+        clicked: npt.NDArray[np.intp] | None,
+        tally: npt.NDArray[np.float64],
+    ) -> None:
+        """Answers: each platform visit of a contributor (own questions not taken by the AI, fallbacks,
+        citation visits) becomes an answer at their contribution rate, plus the answers they write while
+        browsing to answer; both scaled by the platform's trend (stochastic rounding)."""
+        c = self.traits.contributors
+        visits = self.questions[c] - self.ai[c]
+        if clicked is not None:
+            visits += self.extra_visits[c]
+            self.extra_visits[clicked] = 0
+        expected = visits * (self.contribution_rate * np.float32(ctx.answer_scale))
+        expected += self.browse_rate * np.float32(ctx.browse_scale)
+        answers = (expected + lane[c] * UNIT16).astype(np.int32)
+        if self.scores_answers:
+            self.score_answers(answers[self.linked_positions])
+        tally[_F["answers"]] = answers.sum()
+        tally[_F["browse_answers"]] = self.browse_total * ctx.browse_scale
+        tally[_F["active_contributors"]] = np.count_nonzero(answers)
+
+    def score_answers(self, answers: npt.NDArray[np.int32]) -> None:
         """Score this week's answers of linked contributors and count those the stipend criteria count.
 
         Model: an answer ends with a score >= 1 with a chance that rises with its author's platform reputation
@@ -347,11 +403,10 @@ class Block:
         gained[accepted] += REPUTATION_PER_ACCEPTED
         self.platform_reputation[who] += np.bincount(author, weights=gained, minlength=who.size).astype(np.float32)
 
-    def _charge(self, ai: npt.NDArray[np.int16], tally: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
+    def charge(self, ai: npt.NDArray[np.int16], tally: npt.NDArray[np.float64]) -> None:
         """Session-priced queries paid in credits; whoever cannot pay falls back to the platform.
 
         `ai` holds the wanted AI questions of the aware prefix and is cut down in place to those served.
-        Returns who got citation visits this week.
         """
         assert self.rules is not None
         m = ai.size
@@ -365,6 +420,8 @@ class Block:
             served = (np.searchsorted(table, balance[short], side="right") - 1).astype(np.int16)
             ai[short] = served
             cost[short] = table[served]
+            # A question turned away for want of credits gets the platform's utility, not the log-sum.
+            self.logsum_gain[short] *= np.float32(1.0) - (wanted - served) / np.maximum(self.questions[short], 1)
             tally[_F["fallback_questions"]] = (wanted - served).sum()
             tally[_F["people_out_of_credits"]] = short.size
         spent = int(cost.sum(dtype=np.int64))
@@ -392,7 +449,12 @@ class Block:
                 owing, left = owing[keep], left[keep]
             if owing.size:  # pragma: no cover - affordability is checked above
                 raise AssertionError("spent more credits than held")
-        # The AI's nudge: some answers cite the platform, and some citations become platform visits.
+
+    def nudge(self, ai: npt.NDArray[np.int16], tally: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
+        """The AI's nudge: some answers cite the platform, and some citations become platform visits.
+        Returns who got citation visits this week."""
+        assert self.rules is not None
+        m = ai.size
         received = self.ai_answers_received[:m]
         citations = np.asarray(citations_due(received, received + ai, self.rules.policy.nudge))
         received += ai
@@ -405,7 +467,7 @@ class Block:
             tally[_F["citation_visits"]] = clicks.sum()
         return cited
 
-    def _feedback(
+    def give_feedback(
         self, ai: npt.NDArray[np.int16], lane: npt.NDArray[np.uint16], tally: npt.NDArray[np.float64]
     ) -> None:
         """Feedback on AI answers; under a policy accepted feedback earns credits at the reputation's rate."""
@@ -447,10 +509,12 @@ class Block:
             g_all, a_all, r_all = given[more], accepted[more], rep[more]
             e_all = np.zeros(more.size, np.int64)
             still = np.bincount(g_all)[::-1].cumsum()[::-1]  # still[j]: people with at least j submissions
+            done = a_all // g_all  # accepted verdicts among the first j submissions (j = 1), spread evenly
             for j in range(1, cap):
                 k = int(still[j + 1])
-                g, a = g_all[:k], a_all[:k]
-                step_ok = (j + 1) * a // g > j * a // g
+                upto = (j + 1) * a_all[:k] // g_all[:k]
+                step_ok = upto > done[:k]
+                done[:k] = upto
                 e_all[:k] += np.asarray(feedback_reward(r_all[:k], rules), dtype=np.int64) * step_ok
                 r_all[:k] = reputation_after(r_all[:k], step_ok, rules)
             earned[more] += e_all
@@ -458,6 +522,7 @@ class Block:
         self.reputation[who] = rep
         if earned.any():
             self._grant(who, earned, int(expiry_month_index(rules.expires, self._month)))
+            self.earned_credits[who] += earned
         tally[_F["credits_feedback"]] = earned.sum()
 
 
@@ -466,115 +531,133 @@ def block_seeds(run: RunSection) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(run.seed).spawn(len(block_sizes(run.agents)) + 1)
 
 
-def build_blocks(scenario: Scenario, policy: Policy | None, indices: Iterable[int]) -> list[Block]:
+def build_blocks(scenario: Scenario, policy: Policy | None, indices: Iterable[int]) -> list[People]:
     """The blocks with the given indices; block i is the same people wherever and whenever it is built."""
     sizes, seeds = block_sizes(scenario.run.agents), block_seeds(scenario.run)
     rules = Rules.build(policy, scenario) if policy is not None else None
     blocks = []
     for i in indices:
         rng = np.random.default_rng(seeds[i])
-        blocks.append(Block(draw_traits(sizes[i], scenario, rng), rng, scenario, rules))
+        blocks.append(People(draw_traits(sizes[i], scenario, rng), rng, scenario, rules))
     return blocks
 
 
-def block_sums(blocks: Sequence[Block]) -> tuple[float, float]:
-    """Expected weekly visits and answers of these people with no AI: they set the platform's steady state."""
-    visits = sum(float(b.traits.rate.sum(dtype=np.float64)) for b in blocks)
-    answers = sum(
-        float((b.traits.rate[b.traits.contributors] * b.traits.contribution_rate).sum(dtype=np.float64)) for b in blocks
-    )
-    return visits, answers
+def block_sums(blocks: Sequence[People]) -> list[tuple[float, float]]:
+    """Expected weekly visits and answers of each block with no AI and no policy (the platform's steady state).
+
+    Per block, so that totals are always added in block order, wherever the blocks were stepped.
+    """
+    sums = []
+    for b in blocks:
+        t, people = b.traits, b.scenario.people
+        answers = float((t.rate[t.contributors] * t.contribution_rate).sum(dtype=np.float64))
+        supers = int(np.count_nonzero(t.superuser))
+        answers += supers * people.superuser_browse_answers_per_week
+        answers += (t.contributors.size - supers) * people.occasional_browse_answers_per_week
+        sums.append((b.rate_total, answers))
+    return sums
 
 
 @dataclass
-class Simulation:
-    """One run (baseline when policy is None): the blocks of people plus the platform and the AI."""
+class Platform:
+    """The knowledge platform: its stock, how well search finds answers, duplicates, answers and waits."""
 
     scenario: Scenario
-    policy: Policy | None
-    sums: tuple[float, float] | None = None  # (expected visits, expected answers) when blocks live elsewhere
-    blocks: list[Block] = field(init=False)
-    series: dict[str, npt.NDArray[np.float64]] = field(init=False)
+    steady: dynamics.SteadyState
+    rng: np.random.Generator
+    stock: float = field(init=False)
+    quality: float = field(init=False)
+    browse_factor: float = field(init=False, default=1.0)
+    stock_history: list[float] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
-        run = self.scenario.run
-        self.rules = Rules.build(self.policy, self.scenario) if self.policy is not None else None
-        self.rng = np.random.default_rng(block_seeds(run)[-1])
-        if self.sums is None:  # people stepped in this process
-            self.blocks = build_blocks(self.scenario, self.policy, range(len(block_sizes(run.agents))))
-            self.sums = block_sums(self.blocks)
-        else:  # people stepped elsewhere (worker processes), which reported their totals
-            self.blocks = []
-        visits, answers = self.sums
-        platform = self.scenario.platform
-        self.initial_stock = dynamics.equilibrium_stock(visits, answers, run.agents, platform)
-        self.stock = self.initial_stock
-        posted = visits * (1 - dynamics.find_probability(self.stock, run.agents, platform))
-        self.platform_q = dynamics.platform_quality(
-            dynamics.find_probability(self.stock, run.agents, platform),
-            dynamics.answered_share(posted, answers),
-            platform,
-        )
-        self.snapshot = 1.0
-        self.stock_history: list[float] = []
-        self.months = [calendar_month(self.scenario, w) for w in range(run.weeks)]
-        self.series = {name: np.zeros(run.weeks, np.float64) for name in METRICS}
-        self.ai_q = 0.0
+        self.stock = self.steady.stock
+        self.quality = self.steady.quality
 
-    def begin_week(self, week: int) -> WeekContext:
-        run, ai = self.scenario.run, self.scenario.ai
+    def trend(self, week: int) -> float:
+        """The pre-existing trend of activity, independent of the AI: 1 at week 0."""
+        return float((1.0 + self.scenario.platform.trend_per_year) ** (week / 52.0))
+
+    def stock_relative(self) -> float:
+        return self.stock / self.steady.stock if self.steady.stock > 0 else 1.0
+
+    def step(self, week: int, questions: float, ai_queries: float, answers: float, s: dict[str, Any]) -> None:
+        """The week on the platform: searches find answers or post new questions (some duplicates), answers
+        land on new questions after the duplicates are closed, the stock grows and depreciates."""
+        platform, ai = self.scenario.platform, self.scenario.ai
         self.stock_history.append(self.stock)
+        asks = int(questions - ai_queries)
+        trend = self.trend(week)
+        not_found = dynamics.not_found_share(self.stock_relative(), platform)
+        duplicates = dynamics.duplicate_share(ai_queries / max(questions, 1.0), platform, ai)
+        posted = int(self.rng.binomial(asks, min(1.0, trend * not_found)))
+        dups = int(self.rng.binomial(posted, duplicates))
+        novel = posted - dups
+        effective = dynamics.effective_answers(answers, dups, platform)
+        share = dynamics.answered_share(novel, effective)
+        answered = int(self.rng.binomial(novel, share))
+        hours = dynamics.time_to_answer(effective / max(novel, 1), self.steady.answers_per_question, platform)
+        wait = dynamics.wait_value(hours, platform) if math.isfinite(hours) else 0.0
+        self.quality = dynamics.platform_quality(not_found, duplicates, share, wait, platform)
+        self.stock = self.stock * (1.0 - platform.depreciation_per_week) + answered
+        # Browsing answerers respond to how many new questions there are, apart from the trend.
+        if self.steady.novel_posted > 0:
+            activity = asks * not_found * (1.0 - duplicates) / self.steady.novel_posted
+            self.browse_factor = float(min(activity, 2.0) ** platform.browse_activity_elasticity)
+        s["platform_questions"][week] = asks * trend
+        s["questions_posted"][week] = posted
+        s["duplicates_posted"][week] = dups
+        s["posted_answered"][week] = answered
+        s["find_probability"][week] = 1.0 - not_found
+        s["knowledge_stock"][week] = self.stock
+        s["platform_quality"][week] = self.quality
+        s["answered_share"][week] = share
+        s["time_to_answer_hours"][week] = min(hours, 1e6)
+        s["browse_factor"][week] = self.browse_factor
+        s["trend_factor"][week] = trend
+
+
+@dataclass
+class Assistant:
+    """The AI assistant and its operator: retraining on the platform's stock, quality, and the economics."""
+
+    scenario: Scenario
+    initial_stock: float
+    capability: npt.NDArray[np.float64]  # capability multiplier of the model in use, by week
+    snapshot: float = 1.0
+    quality: float = 0.0
+
+    def retrain(self, week: int, stock_history: Sequence[float]) -> None:
+        """Every `retrain_every_weeks` from launch, a new model from the stock as it was `training_lag_weeks` ago."""
+        run, ai = self.scenario.run, self.scenario.ai
         since = week - run.ai_launch_week
         if since >= 0 and since % ai.retrain_every_weeks == 0:
             snapshot_week = week - ai.training_lag_weeks
-            stock = self.stock_history[snapshot_week] if snapshot_week >= 0 else self.initial_stock
-            self.snapshot = stock / self.initial_stock
-        self.ai_q = dynamics.ai_quality(self.snapshot, since / 52.0, ai) if since >= 0 else 0.0
-        price = self.rules.price_per_query if self.rules is not None else 0.0
-        gap = dynamics.utility_gap(self.ai_q, self.platform_q, price, self.scenario.choice)
-        month = self.months[week]
-        return WeekContext(
-            week=week,
-            month=month,
-            new_month=week == 0 or month != self.months[week - 1],
-            aware_weeks=float(since + 1),
-            odds=math.exp(-max(min(gap, 50.0), -50.0)),
-        )
+            stock = stock_history[snapshot_week] if snapshot_week >= 0 else self.initial_stock
+            self.snapshot = stock / self.initial_stock if self.initial_stock > 0 else 1.0
+        self.quality = dynamics.ai_quality(self.snapshot, float(self.capability[week]), ai) if since >= 0 else 0.0
 
-    def finish_week(self, week: int, tallies: Sequence[npt.NDArray[np.float64]]) -> None:
-        total = np.sum(tallies, axis=0)
-        s = self.series
-        for name, value in zip(BLOCK_FIELDS, total, strict=True):
-            s[name][week] = value
-        agents, platform, ai = self.scenario.run.agents, self.scenario.platform, self.scenario.ai
-        asks = int(total[_F["questions"]] - total[_F["ai_queries"]])
-        find = dynamics.find_probability(self.stock, agents, platform)
-        posted = int(self.rng.binomial(asks, 1.0 - find))
-        answers = float(total[_F["answers"]])
-        share = dynamics.answered_share(posted, answers)
-        answered = int(self.rng.binomial(posted, share))
-        self.stock = self.stock * (1.0 - platform.depreciation_per_week) + answered
-        self.platform_q = dynamics.platform_quality(find, share, platform)
-        served = float(total[_F["ai_queries"]])
-        s["platform_questions"][week] = asks
-        s["platform_visits"][week] = asks + total[_F["citation_visits"]]
-        s["questions_posted"][week] = posted
-        s["posted_answered"][week] = answered
-        s["find_probability"][week] = find
-        s["knowledge_stock"][week] = self.stock
-        s["ai_quality"][week] = self.ai_q
-        s["platform_quality"][week] = self.platform_q
-        s["ai_share"][week] = served / max(total[_F["questions"]], 1.0)
-        s["questions_answered"][week] = served + (asks - posted) + answered
-        s["answer_quality_total"][week] = (
-            served * self.ai_q + (asks - posted) * platform.quality_found + answered * platform.quality_posted
+    def account(self, week: int, total: npt.NDArray[np.float64], policy: Policy | None, s: dict[str, Any]) -> None:
+        """The operator's week in cents: revenue - compute cost + value of accepted feedback - earned credits
+        at their published value (counted when issued, as if all were redeemed: the conservative reading)."""
+        ai = self.scenario.ai
+        day = week_date(self.scenario, week)
+        cost = dynamics.per_year(
+            ai.compute_cost_cents_per_query, ai.compute_cost_change_per_year, day, ai.compute_cost_reference_date
         )
-        s["compute_cost_cents"][week] = served * ai.compute_cost_cents_per_query
-        s["revenue_cents"][week] = served * ai.revenue_cents_per_query
-        s["feedback_value_cents"][week] = total[_F["feedback_accepted"]] * ai.feedback_value_cents
-        value = self.policy.credit.value_cents if self.policy is not None else 0
+        revenue = dynamics.per_year(
+            ai.revenue_cents_per_query, ai.revenue_change_per_year, day, ai.compute_cost_reference_date
+        )
+        served = float(total[_F["ai_queries"]])
+        value = policy.credit.value_cents if policy is not None else 0
         earned = total[_F["credits_feedback"]] + total[_F["credits_stipend"]]
-        # Earned credits count as a cost at their published value when issued (as if all were redeemed).
+        s["ai_quality"][week] = self.quality
+        s["ai_capability"][week] = self.capability[week]
+        s["compute_cost_cents_per_query"][week] = cost
+        s["revenue_cents_per_query"][week] = revenue
+        s["compute_cost_cents"][week] = served * cost
+        s["revenue_cents"][week] = served * revenue
+        s["feedback_value_cents"][week] = total[_F["feedback_accepted"]] * ai.feedback_value_cents
         s["operator_net_cents"][week] = (
             s["revenue_cents"][week]
             - s["compute_cost_cents"][week]
@@ -588,6 +671,79 @@ class Simulation:
 
 
 @dataclass
+class Simulation:
+    """One run (baseline when policy is None): the blocks of people, the platform and the AI."""
+
+    scenario: Scenario
+    policy: Policy | None
+    sums: list[tuple[float, float]] | None = None  # per block (visits, answers) when blocks live elsewhere
+    blocks: list[People] = field(init=False)
+    series: dict[str, npt.NDArray[np.float64]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        run = self.scenario.run
+        self.rules = Rules.build(self.policy, self.scenario) if self.policy is not None else None
+        if self.sums is None:  # people stepped in this process
+            self.blocks = build_blocks(self.scenario, self.policy, range(len(block_sizes(run.agents))))
+            self.sums = block_sums(self.blocks)
+        else:  # people stepped elsewhere (worker processes), which reported their totals
+            self.blocks = []
+        visits, answers = 0.0, 0.0
+        for block_visits, block_answers in self.sums:  # in block order: the same floats however blocks are spread
+            visits += block_visits
+            answers += block_answers
+        steady = dynamics.steady_state(visits, answers, self.scenario.platform)
+        self.platform = Platform(self.scenario, steady, np.random.default_rng(block_seeds(run)[-1]))
+        capability = dynamics.capability_path(run.weeks, run.ai_launch_week, self.scenario.ai, run.seed)
+        self.assistant = Assistant(self.scenario, steady.stock, capability)
+        self.initial_stock = steady.stock
+        self.months = [calendar_month(self.scenario, w) for w in range(run.weeks)]
+        self.series = {name: np.zeros(run.weeks, np.float64) for name in METRICS}
+
+    def begin_week(self, week: int) -> WeekContext:
+        """Retrain the AI if due, and tell the people this week's prices, qualities and platform activity."""
+        history = [*self.platform.stock_history, self.platform.stock]
+        self.assistant.retrain(week, history)
+        choice = self.scenario.choice
+        price_cents = self.rules.price_cents if self.rules is not None else 0.0
+        gap = dynamics.utility_gap(self.assistant.quality, self.platform.quality, price_cents, choice)
+        gap = max(min(gap, 50.0), -50.0)
+        month = self.months[week]
+        trend = self.platform.trend(week)
+        return WeekContext(
+            week=week,
+            month=month,
+            new_month=week == 0 or month != self.months[week - 1],
+            aware_weeks=float(week - self.scenario.run.ai_launch_week + 1),
+            odds=math.exp(-gap),
+            gap=gap,
+            platform_utility=dynamics.platform_utility(self.platform.quality, choice),
+            answer_scale=trend,
+            browse_scale=trend * self.platform.browse_factor,
+        )
+
+    def finish_week(self, week: int, tallies: Sequence[npt.NDArray[np.float64]]) -> None:
+        """Add up the people's week, then step the platform and account for the operator."""
+        total = np.sum(tallies, axis=0)
+        s = self.series
+        for name, value in zip(BLOCK_FIELDS, total, strict=True):
+            s[name][week] = value
+        questions, served = float(total[_F["questions"]]), float(total[_F["ai_queries"]])
+        answers = float(total[_F["answers"]])
+        self.platform.step(week, questions, served, answers, s)
+        self.assistant.account(week, total, self.policy, s)
+        s["platform_visits"][week] = s["platform_questions"][week] + total[_F["citation_visits"]]
+        s["ai_share"][week] = served / max(questions, 1.0)
+        found = s["platform_questions"][week] - s["questions_posted"][week] + s["duplicates_posted"][week]
+        answered = s["posted_answered"][week]
+        platform = self.scenario.platform
+        s["questions_answered"][week] = served + found + answered
+        s["answer_quality_total"][week] = (
+            served * self.assistant.quality + found * platform.quality_found + answered * platform.quality_posted
+        )
+
+
+@dataclass
 class RunResult:
     """Weekly series of one run plus what is needed to label them."""
 
@@ -596,6 +752,7 @@ class RunResult:
     series: dict[str, npt.NDArray[np.float64]]
     initial_stock: float
     policy: Policy | None = None
+    people: dict[str, npt.NDArray[Any]] = field(default_factory=dict)  # per-person end-of-run arrays
 
 
 def run_simulations(
@@ -628,6 +785,7 @@ def run_simulations(
                     sim.finish_week(week, sim_tallies)
                 if on_week is not None:
                     on_week(week)
+            people = remote.people()
     else:
         sims = [Simulation(scenario, policy) for policy in policies]
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -641,7 +799,13 @@ def run_simulations(
                     sim.finish_week(week, [job.result() for job in sim_jobs])
                 if on_week is not None:
                     on_week(week)
+        people = [join_people([block.people() for block in sim.blocks]) for sim in sims]
     return [
-        RunResult(label, scenario, sim.series, sim.initial_stock, sim.policy)
-        for label, sim in zip(labels, sims, strict=True)
+        RunResult(label, scenario, sim.series, sim.initial_stock, sim.policy, group)
+        for label, sim, group in zip(labels, sims, people, strict=True)
     ]
+
+
+def join_people(blocks: Sequence[dict[str, npt.NDArray[Any]]]) -> dict[str, npt.NDArray[Any]]:
+    """Per-person arrays of blocks, in block order, as one set of arrays."""
+    return {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]} if blocks else {}

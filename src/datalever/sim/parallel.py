@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from datalever.economy import Policy
-from datalever.sim.engine import WeekContext, block_sums, build_blocks
+from datalever.sim.engine import WeekContext, block_sums, build_blocks, join_people
 from datalever.sim.population import block_sizes
 from datalever.sim.scenario import Scenario
 
@@ -31,6 +31,9 @@ def _serve(conn: Connection, scenario: Scenario, policies: Sequence[Policy | Non
         groups = [build_blocks(scenario, policy, share) for policy in policies]
         conn.send(("ok", [block_sums(group) for group in groups]))
         while (contexts := conn.recv()) is not None:
+            if contexts == "people":
+                conn.send(("ok", [[b.people() for b in group] for group in groups]))
+                continue
             conn.send(("ok", [[b.step(ctx) for b in group] for group, ctx in zip(groups, contexts, strict=True)]))
     except Exception:  # pragma: no cover - reported to the parent, which raises it
         conn.send(("error", traceback.format_exc()))
@@ -54,8 +57,9 @@ class ProcessBlocks:
             child.close()
             self.connections.append(parent)
             self.processes.append(process)
+        self.shares = [list(range(w, blocks, workers)) for w in range(workers)]
         partial = [self._receive(conn) for conn in self.connections]
-        self.sums = [(sum(p[v][0] for p in partial), sum(p[v][1] for p in partial)) for v in range(len(policies))]
+        self.sums = [self._in_block_order([p[v] for p in partial]) for v in range(len(policies))]
 
     @staticmethod
     def _receive(conn: Connection) -> Any:
@@ -64,12 +68,29 @@ class ProcessBlocks:
             raise RuntimeError(f"simulation worker failed:\n{payload}")
         return payload
 
+    def _in_block_order(self, per_worker: Sequence[Sequence[Any]]) -> list[Any]:
+        """Items reported per worker (each in its share's order) put back in block order, so that floats are
+        always added in the same order, however the blocks are spread."""
+        by_block = {
+            i: item
+            for share, items in zip(self.shares, per_worker, strict=True)
+            for i, item in zip(share, items, strict=True)
+        }
+        return [by_block[i] for i in sorted(by_block)]
+
     def step(self, contexts: list[WeekContext]) -> Tallies:
-        """One week of every block of every variant; returns tallies per variant."""
+        """One week of every block of every variant; returns tallies per variant, in block order."""
         for conn in self.connections:
             conn.send(contexts)
         replies = [self._receive(conn) for conn in self.connections]
-        return [[t for reply in replies for t in reply[v]] for v in range(len(contexts))]
+        return [self._in_block_order([reply[v] for reply in replies]) for v in range(len(contexts))]
+
+    def people(self) -> list[dict[str, npt.NDArray[Any]]]:
+        """Per-person end-of-run arrays of every variant, blocks in their original order."""
+        for conn in self.connections:
+            conn.send("people")
+        replies = [self._receive(conn) for conn in self.connections]
+        return [join_people(self._in_block_order([r[v] for r in replies])) for v in range(len(replies[0]))]
 
     def __enter__(self) -> ProcessBlocks:
         return self

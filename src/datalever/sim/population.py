@@ -33,7 +33,9 @@ class Traits:
     rate_whole: I16  # integer part of rate: questions certainly asked
     rate_fraction: F32  # fractional part: chance of one more question this week
     rate_fraction16: npt.NDArray[np.uint16]  # the same chance as a threshold for a 16-bit random lane
+    affinity: F32  # personal AI affinity deviation (utility units), for the log-sum of consumer surplus
     exp_neg_affinity: F32  # exp(-personal AI affinity deviation), so the logit needs one multiply a week
+    exp_affinity: F32  # exp(+affinity), so the log-sum gain is one multiply and one log1p a week
     adoption_week: F32  # weeks after launch until the person considers the AI (ascending within the block)
     linked: B  # linked a platform account to the AI service
     spammer: B  # feedback mostly spam
@@ -58,7 +60,12 @@ def draw_traits(size: int, scenario: Scenario, rng: np.random.Generator) -> Trai
     # Adoption delays are exponential and independent of every other trait, so they can be drawn already
     # sorted (Renyi's representation of exponential order statistics) instead of sorting the people.
     spacings = rng.standard_exponential(size) / np.arange(size, 0, -1)
-    adoption = (np.cumsum(spacings) * scenario.choice.adoption_weeks).astype(np.float32)
+    # A Weibull delay is a monotone transform of an exponential one, so the order (and the sorting) is kept.
+    exponential = np.cumsum(spacings)
+    shape = scenario.choice.adoption_shape
+    adoption = (
+        (exponential if shape == 1.0 else exponential ** (1.0 / shape)) * scenario.choice.adoption_weeks
+    ).astype(np.float32)
     role = rng.random(size)
     superuser = role < people.superuser_share
     occasional = (role >= people.superuser_share) & (role < people.superuser_share + people.occasional_share)
@@ -78,7 +85,9 @@ def draw_traits(size: int, scenario: Scenario, rng: np.random.Generator) -> Trai
         rate_whole=whole.astype(np.int16),
         rate_fraction=(rate - whole).astype(np.float32),
         rate_fraction16=np.round((rate - whole) * 65536).clip(0, 65535).astype(np.uint16),
+        affinity=affinity,
         exp_neg_affinity=np.exp(-affinity).astype(np.float32),
+        exp_affinity=np.exp(affinity).astype(np.float32),
         adoption_week=adoption,
         linked=linked,
         spammer=spammer,

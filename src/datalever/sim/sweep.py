@@ -2,13 +2,15 @@
 
 Which assumptions does the verdict hinge on? A sweep varies chosen scenario or policy parameters over ranges,
 runs the baseline and the policy at each Sobol point, and reports how much of the variance of each party's
-outcome (policy against baseline, in %) each parameter explains (first-order S1 and total-order ST indices).
+outcome (the policy's effect as an absolute difference from the baseline: operator cents, platform answers,
+people's consumer surplus in cents per person-week; never a percent of a number near zero) each parameter
+explains, first-order (S1) and total-order (ST), with bootstrap confidence intervals. `ci_check` says whether
+the sample was large enough: every material index (>= 0.05) must be larger than its 95% half-interval.
 Points run as Dask tasks: on a LocalCluster by default, or on a real cluster given its scheduler address.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,11 +21,11 @@ import numpy as np
 
 from datalever.documents import validate_mapping
 from datalever.economy import ConfigError, Policy
-from datalever.sim.engine import run_simulations
-from datalever.sim.outcomes import measures, verdict
 from datalever.sim.scenario import Scenario
 
-OUTPUTS = ("operator_change", "platform_change", "people_change", "positive_sum")
+OUTPUTS = ("operator_cents", "platform_answers", "people_surplus_cents", "positive_sum")
+DELTAS = OUTPUTS[:3]
+MATERIAL = 0.05  # indices below this are "about zero": their intervals may be wider than they are
 _SPEC = re.compile(
     r"^(?:(?P<target>scenario|policy):)?(?P<key>[a-z_]+\.[a-z_]+)=(?P<low>[-0-9.eE+]+):(?P<high>[-0-9.eE+]+)$"
 )
@@ -75,19 +77,13 @@ def apply(
     )
 
 
-def run_point(scenario: Scenario, policy: Policy, values: dict[str, float]) -> dict[str, float]:
-    """One sweep point: baseline and policy side by side; each party's headline change and the verdict."""
+def run_point(values: dict[str, float], scenario: Scenario, policy: Policy) -> dict[str, float]:
+    """One sweep point: baseline and policy side by side; each party's absolute delta and the verdict."""
+    from datalever.sim.outcomes import is_positive_sum, party_deltas, run_pair
+
     chosen, rules = apply(scenario, policy, values)
-    baseline, with_policy = run_simulations(chosen, [None, rules], ["baseline", "policy"], threads=1)
-    result = verdict(measures(baseline, with_policy))
-    parties = result["parties"]
-    return {
-        **values,
-        "operator_change": parties["operator"]["change_percent"],
-        "platform_change": parties["platform"]["change_percent"],
-        "people_change": parties["people"]["change_percent"],
-        "positive_sum": float(result["positive_sum"]),
-    }
+    deltas = party_deltas(run_pair(chosen, rules))
+    return {**values, **{key: deltas[key] for key in DELTAS}, "positive_sum": float(is_positive_sum(deltas))}
 
 
 def sobol_problem(parameters: Sequence[SweepParameter]) -> dict[str, Any]:
@@ -125,6 +121,27 @@ def analyze(parameters: Sequence[SweepParameter], rows: Sequence[dict[str, float
     return result
 
 
+def ci_check(parameters: Sequence[SweepParameter], indices: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every material index (S1 or ST >= MATERIAL) of every party's delta against its 95% half-interval."""
+    rows = []
+    for output in DELTAS:
+        for p in parameters:
+            for kind in ("S1", "ST"):
+                value, conf = indices[output][p.name][kind], indices[output][p.name][f"{kind}_conf"]
+                if abs(value) >= MATERIAL:
+                    rows.append(
+                        {
+                            "output": output,
+                            "parameter": p.name,
+                            "index": kind,
+                            "value": value,
+                            "conf": conf,
+                            "narrower": conf < abs(value),
+                        }
+                    )
+    return rows
+
+
 def run_sweep(
     scenario: Scenario,
     policy: Policy,
@@ -135,32 +152,14 @@ def run_sweep(
     on_done: Callable[[int], None] | None = None,
 ) -> list[dict[str, float]]:
     """Evaluate every point as a Dask task; results come back in the order of `points`."""
-    # Imported as an untyped module: distributed's partial annotations do not satisfy mypy --strict.
-    dist: Any = importlib.import_module("distributed")
+    from datalever.sim.cluster import run_tasks
 
-    cluster = None
-    if scheduler is None:
-        cluster = dist.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = dist.Client(cluster)
-    else:
-        client = dist.Client(scheduler)
-    try:
-        futures = [client.submit(run_point, scenario, policy, point, pure=False) for point in points]
-        index = {future.key: i for i, future in enumerate(futures)}
-        rows: list[dict[str, float] | None] = [None] * len(points)
-        for done, future in enumerate(dist.as_completed(futures), start=1):
-            rows[index[future.key]] = future.result()
-            if on_done is not None:
-                on_done(done)
-        return [row for row in rows if row is not None]
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    return run_tasks(run_point, points, scenario, policy, scheduler=scheduler, workers=workers, on_done=on_done)
 
 
 DEFAULT_PARAMETERS = (
-    "ai.compute_cost_cents_per_query=0.1:0.6",
+    "ai.compute_cost_cents_per_query=0.05:1",
+    "ai.revenue_cents_per_query=0:1.5",
     "ai.feedback_value_cents=0.5:5",
     "policy_response.stipend_contribution_response=0:0.5",
     "policy:allowance.credits_per_month=20:300",
@@ -187,17 +186,16 @@ def write_sweep(
         "runs": len(rows),
         "positive_sum_share": float(np.mean([row["positive_sum"] for row in rows])) if rows else 0.0,
         "sobol": indices,
+        "ci_check": ci_check(parameters, indices),
     }
     (out / "sensitivity.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    parties = ("operator_change", "platform_change", "people_change")
+    labels = {"operator_cents": "operator", "platform_answers": "platform", "people_surplus_cents": "people"}
     png = grouped_bars(
         out / "sensitivity.png",
-        "What each party's outcome depends on: total-order Sobol index",
+        "What each party's gain from the policy depends on: total-order Sobol index, 95% interval",
         [p.name for p in parameters],
-        {party.removesuffix("_change"): [indices[party][p.name]["ST"] for p in parameters] for party in parties},
-        errors={
-            party.removesuffix("_change"): [indices[party][p.name]["ST_conf"] for p in parameters] for party in parties
-        },
+        {labels[d]: [indices[d][p.name]["ST"] for p in parameters] for d in DELTAS},
+        errors={labels[d]: [indices[d][p.name]["ST_conf"] for p in parameters] for d in DELTAS},
         ylabel="share of variance (ST)",
     )
     return [out / "sweep.parquet", out / "sensitivity.json", png]
