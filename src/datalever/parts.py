@@ -9,7 +9,8 @@ from datalever.ledger.part import PART as ledger
 from datalever.part import Part
 from datalever.sim.part import PART as sim
 from datalever.stipends.part import PART as stipends
+from datalever.webapp.part import PART as webapp
 
-PARTS: tuple[Part, ...] = (ledger, credits, stipends, flows, sim)
+PARTS: tuple[Part, ...] = (ledger, credits, stipends, flows, sim, webapp)
 
 assert len({part.name for part in PARTS}) == len(PARTS), "two parts share a name"

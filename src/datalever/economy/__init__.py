@@ -5,7 +5,7 @@ datalever: the live service and the simulator must run exactly the same rules.
 """
 
 from datalever.economy.config import ConfigError, StrictModel
-from datalever.economy.feedback import feedback_reward, reputation_after
+from datalever.economy.feedback import apply_verdicts, evenly_spread, feedback_reward, reputation_after
 from datalever.economy.grants import allowance_due, expires_at, expiry_month_index, month_index, months_of_validity
 from datalever.economy.money import credits_to_cents
 from datalever.economy.nudge import NudgePolicy, citations_due, cites_platform
@@ -20,9 +20,11 @@ __all__ = [
     "Policy",
     "StrictModel",
     "allowance_due",
+    "apply_verdicts",
     "citations_due",
     "cites_platform",
     "credits_to_cents",
+    "evenly_spread",
     "expires_at",
     "expiry_month_index",
     "feedback_reward",

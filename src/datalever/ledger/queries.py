@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, String, and_, case, func, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
 
 from datalever.economy import Policy, credits_to_cents
 from datalever.ledger.errors import UnknownMember
@@ -151,3 +153,124 @@ def summary(conn: Connection, policy: Policy, system: dict[str, int]) -> dict[st
         "feedback": {status: int(feedback.get(status, 0)) for status in ("pending", "accepted", "rejected")},
         "credit_value_cents": policy.credit.value_cents,
     }
+
+
+class utc_month(FunctionElement[str]):
+    """The UTC calendar month of a timestamp as 'YYYY-MM' (compiled per database, below)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(utc_month, "sqlite")
+def _utc_month_sqlite(element: utc_month, compiler: Any, **kw: Any) -> str:
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"  # stored as naive UTC text
+
+
+@compiles(utc_month, "postgresql")
+def _utc_month_postgresql(element: utc_month, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM')"
+
+
+FLOWS = ("issued", "spent", "expired")
+SOURCES = ("allowance", "feedback", "stipend", "grant", "pool", "other")
+
+
+def source_bucket(lot_source: str | None, kind: str) -> str:
+    """The source credits count under, from the lot they created or drew on.
+
+    The ledger's own jobs label their lots 'allowance', 'feedback', 'stipend' (or 'stipend:<platform>') and
+    'pool:<name>'; the only free-form label is the one an admin gives a grant ('welcome', 'promotion'), so any
+    other lot label is a grant. Without a lot (an unbounded account on both sides) the transfer's kind decides.
+    """
+    label = (lot_source or "").split(":", 1)[0].lower()
+    if label.startswith("pool"):
+        return "pool"
+    if label in SOURCES:
+        return label
+    if lot_source:
+        return "grant"
+    kind_label = kind.split(":", 1)[0].lower()
+    return kind_label if kind_label in SOURCES else "other"
+
+
+def flows_by_source(
+    conn: Connection,
+    system: dict[str, int],
+    start: datetime | None = None,
+    end: datetime | None = None,
+    after_id: int = 0,
+    upto_id: int | None = None,
+) -> list[tuple[str, str, str, int]]:
+    """Net credits issued, spent and expired per (month, flow, source), from the transfers alone.
+
+    Issued credits count under the source of the lot they created; spent and expired credits under the
+    source of the lot they were drawn from. A reversal counts negatively in the flow it reverses, so the
+    totals equal `summary`'s. `after_id`/`upto_id` restrict to a range of transfer ids (transfers are never
+    changed, so a reader can add new ranges to totals it already has).
+    """
+    credit_lot = aliased(LOTS)
+    debit_lot = aliased(LOTS)
+    sinks = (system["issuance"], system["spend"], system["expiry"])
+    month = utc_month(TRANSFERS.c.created_at)
+    # (flow, sign) per direction, and the lot whose source counts: credits leaving the issuance source are
+    # issued, credits entering a sink spent or expired; the opposite direction reverses that flow. Grouping by
+    # this code (not by account) keeps the groups few whatever the number of members.
+    directions = [
+        (TRANSFERS.c.debit_account_id == system["issuance"], "issued", 1, credit_lot.c.source),
+        (TRANSFERS.c.credit_account_id == system["issuance"], "issued", -1, debit_lot.c.source),
+        (TRANSFERS.c.credit_account_id == system["spend"], "spent", 1, debit_lot.c.source),
+        (TRANSFERS.c.debit_account_id == system["spend"], "spent", -1, credit_lot.c.source),
+        (TRANSFERS.c.credit_account_id == system["expiry"], "expired", 1, debit_lot.c.source),
+        (TRANSFERS.c.debit_account_id == system["expiry"], "expired", -1, credit_lot.c.source),
+    ]
+    code = case(*((condition, index) for index, (condition, *_rest) in enumerate(directions)), else_=-1)
+    source = case(*((condition, lot_source) for condition, _flow, _sign, lot_source in directions))
+    query = (
+        select(
+            month.label("month"),
+            code.label("code"),
+            TRANSFERS.c.kind,
+            source.label("source"),
+            func.sum(TRANSFERS.c.amount),
+        )
+        .select_from(
+            TRANSFERS.outerjoin(credit_lot, credit_lot.c.id == TRANSFERS.c.credit_lot_id).outerjoin(
+                debit_lot, debit_lot.c.id == TRANSFERS.c.debit_lot_id
+            )
+        )
+        .where(
+            or_(TRANSFERS.c.debit_account_id.in_(sinks), TRANSFERS.c.credit_account_id.in_(sinks)),
+            TRANSFERS.c.id > after_id,
+        )
+        .group_by(month, code, TRANSFERS.c.kind, source)
+    )
+    if upto_id is not None:
+        query = query.where(TRANSFERS.c.id <= upto_id)
+    if start is not None:
+        query = query.where(TRANSFERS.c.created_at >= start)
+    if end is not None:
+        query = query.where(TRANSFERS.c.created_at < end)
+    totals: dict[tuple[str, str, str], int] = {}
+    for row_month, row_code, kind, lot_source, amount in conn.execute(query):
+        assert 0 <= row_code < len(directions), "every selected transfer touches a system account"
+        _condition, flow, sign, _lot = directions[row_code]
+        key = (str(row_month), flow, source_bucket(lot_source, kind))
+        totals[key] = totals.get(key, 0) + sign * int(amount)
+    return sorted((month, flow, source, amount) for (month, flow, source), amount in totals.items())
+
+
+def queries_by_month(
+    conn: Connection, spend_account: int, after_id: int = 0, upto_id: int | None = None
+) -> dict[str, int]:
+    """Charged queries per UTC month: charge operations with a transfer to the spend sink, in a transfer-id range
+    (the operations table has no index by time; transfers are found by id)."""
+    month = utc_month(TRANSFERS.c.created_at)
+    query = (
+        select(month, func.count(TRANSFERS.c.operation_id.distinct()))
+        .where(TRANSFERS.c.credit_account_id == spend_account, TRANSFERS.c.kind == "query", TRANSFERS.c.id > after_id)
+        .group_by(month)
+    )
+    if upto_id is not None:
+        query = query.where(TRANSFERS.c.id <= upto_id)
+    return {str(m): int(n) for m, n in conn.execute(query)}

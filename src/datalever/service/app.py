@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         title="datalever credit ledger",
         version=__version__,
         description="A credit economy for AI use on a double-entry ledger. Every POST needs an Idempotency-Key.",
+        docs_url=None,  # the web app serves /docs from its packaged Swagger UI (works offline)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.ledger = ledger

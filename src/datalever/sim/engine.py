@@ -31,12 +31,11 @@ import numpy.typing as npt
 from datalever.economy import (
     Policy,
     allowance_due,
+    apply_verdicts,
     citations_due,
     credits_to_cents,
     expiry_month_index,
-    feedback_reward,
     month_index,
-    reputation_after,
     session_total_price,
     spend_order_key,
 )
@@ -48,6 +47,7 @@ from datalever.economy.stipends import (
     stipend_due,
 )
 from datalever.sim import dynamics
+from datalever.sim.memory import keep_freed_memory
 from datalever.sim.metrics import INDEX, NAMES, PEOPLE_FIELDS
 from datalever.sim.population import MAX_WEEKLY_QUESTIONS, Traits, block_sizes, draw_traits
 from datalever.sim.scenario import RunSection, Scenario
@@ -494,31 +494,12 @@ class People:
         if self.rules is None:
             return
         rules = self.rules.policy.feedback
-        # Verdicts are applied one submission at a time, as the service does; accepted verdicts are spread
-        # evenly over a person's submissions of the week. Everyone has a first submission; the few with more
-        # are sorted (most first) so those still submitting at step j are a prefix and each step uses views.
-        rep = self.reputation[who]
-        ok = accepted >= given  # the first verdict, (0 + 1) * a // g > 0 * a // g, holds exactly when a >= g
-        earned = np.asarray(feedback_reward(rep, rules), dtype=np.int64) * ok
-        rep = reputation_after(rep, ok, rules)
-        more = np.flatnonzero(given > 1)
-        if more.size:
-            cap = int(given[more].max())
-            small = np.int8 if cap < 127 else np.int32  # 8-bit keys let NumPy use its linear-time radix sort
-            more = more[np.argsort((cap - given[more]).astype(small), kind="stable")]
-            g_all, a_all, r_all = given[more], accepted[more], rep[more]
-            e_all = np.zeros(more.size, np.int64)
-            still = np.bincount(g_all)[::-1].cumsum()[::-1]  # still[j]: people with at least j submissions
-            done = a_all // g_all  # accepted verdicts among the first j submissions (j = 1), spread evenly
-            for j in range(1, cap):
-                k = int(still[j + 1])
-                upto = (j + 1) * a_all[:k] // g_all[:k]
-                step_ok = upto > done[:k]
-                done[:k] = upto
-                e_all[:k] += np.asarray(feedback_reward(r_all[:k], rules), dtype=np.int64) * step_ok
-                r_all[:k] = reputation_after(r_all[:k], step_ok, rules)
-            earned[more] += e_all
-            rep[more] = r_all
+        # Verdicts are applied one submission at a time, as the service does (economy.apply_verdicts, the
+        # vectorized form of feedback_reward and reputation_after verdict by verdict); accepted verdicts are
+        # spread evenly over a person's submissions of the week. Stochastic rounding can give one accepted more
+        # than given when every verdict is accepted anyway: capped, which changes no verdict.
+        np.minimum(accepted, given, out=accepted)
+        earned, rep = apply_verdicts(self.reputation[who], given, accepted, rules)
         self.reputation[who] = rep
         if earned.any():
             self._grant(who, earned, int(expiry_month_index(rules.expires, self._month)))
@@ -769,6 +750,7 @@ def run_simulations(
     processes that each own some blocks for the whole run (no GIL at all; only the week's context and the
     tallies cross). Each block has its own random stream, so results never depend on how they are spread.
     """
+    keep_freed_memory()
     workers = threads or os.cpu_count() or 1
     blocks = len(block_sizes(scenario.run.agents))
     if processes is None:
