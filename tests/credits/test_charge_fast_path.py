@@ -50,7 +50,12 @@ def start(stack: ExitStack, directory: Path, fast: bool) -> Service:
         if credits:
             grant_credits(ledger, Idempotency("seed", f"g{member}", request_hash("g", member)), member, credits, "seed")
     with ledger.engine.begin() as conn:
-        tokens = {role: create_key(conn, role, 1 if role == "member" else None)[1] for role in ROLES}
+        tokens = {
+            role: create_key(
+                conn, role, 1 if role == "member" else None, platform="github" if role == "platform" else None
+            )[1]
+            for role in ROLES
+        }
     return Service(stack.enter_context(TestClient(app)), tokens)
 
 
