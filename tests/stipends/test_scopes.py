@@ -37,7 +37,7 @@ def _link(api: Api, platform: str, site: str | None, account: str) -> tuple[int,
 def _key(api: Api, name: str, platform: str | None, site: str | None = None) -> str:
     with api.ledger.engine.begin() as conn:
         principal, token = create_key(conn, "platform", platform=platform or "github", site=site)
-        if platform is None:  # a key from before migration 0006_key_scopes
+        if platform is None:  # a key from before migration 0007_key_scopes
             conn.execute(update(API_KEYS).where(API_KEYS.c.id == principal.key_id).values(platform=None))
     api.tokens[name] = token
     return principal.key_id

@@ -131,7 +131,7 @@ def check_platform_scope(principal: Principal, platform: str, site: str | None =
     """A platform key acts only for its own platform (and site, if scoped to one and `site` is given: every
     item must then be checked); other roles pass.
 
-    Platform keys from before scopes (migration 0006_key_scopes) are refused until an admin scopes them."""
+    Platform keys from before scopes (migration 0007_key_scopes) are refused until an admin scopes them."""
     if principal.role is not Role.PLATFORM:
         return
     if principal.platform is None:

@@ -1,7 +1,7 @@
 """platform keys are scoped: api_keys.platform and api_keys.site
 
-Revision ID: 0006_key_scopes
-Revises: 0005_webapp
+Revision ID: 0007_key_scopes
+Revises: 0006_pools
 Create Date: 2026-12-01
 
 A platform key belongs to one platform (and optionally one site). Existing platform keys get no scope
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_key_scopes"
-down_revision: str | Sequence[str] | None = "0005_webapp"
+revision: str = "0007_key_scopes"
+down_revision: str | Sequence[str] | None = "0006_pools"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
