@@ -25,6 +25,7 @@ from datalever.ledger.values import recorded
 from tests.support.batch_paths import BatchPaths
 from tests.support.books import check_books, idem, new_member, spendable
 from tests.support.clock import Clock
+from tests.support.postgres import fresh_database
 
 pytestmark = pytest.mark.postgres
 
@@ -33,8 +34,6 @@ _WAIT_S = 30.0
 
 @pytest.fixture
 def pg_ledger(clock: Clock) -> Iterator[Ledger]:
-    from tests.support.postgres import fresh_database
-
     with fresh_database("dl_lock_fresh") as url:
         engine = make_engine(url)
         try:
