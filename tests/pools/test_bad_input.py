@@ -125,7 +125,7 @@ def test_voting_twice_beyond_the_cap_with_different_keys(api: Api, setup: dict[s
 
 def test_unknown_option_and_proposal(api: Api, setup: dict[str, Any]) -> None:
     before = _state(api)
-    refused(api, vote(api, setup, "ana", 1, option=7), 422, "unknown_option", "has no option 7")
+    refused(api, vote(api, setup, "ana", 1, option=7), 400, "unknown_option", "has no option 7")
     missing = api.post(
         "/v1/pools/proposals/999/votes",
         setup["keys"][setup["ana"]],
@@ -173,9 +173,9 @@ def test_donating_credits_one_does_not_have(api: Api, setup: dict[str, Any]) -> 
 def test_a_valuation_over_an_unknown_model_or_community(api: Api, setup: dict[str, Any]) -> None:
     before = _state(api)
     model = api.post("/v1/pools/valuations", "operator", {"month": "2026-02", "model": "llama-66b"})
-    refused(api, model, 422, "invalid_valuation", "unknown node 'llama-66b'; did you mean 'llama-65b'")
+    refused(api, model, 400, "invalid_valuation", "unknown node 'llama-66b'; did you mean 'llama-65b'")
     not_a_model = api.post("/v1/pools/valuations", "operator", {"month": "2026-02", "model": "wikipedia"})
-    refused(api, not_a_model, 422, "invalid_valuation", "a valuation needs a catalog model")
+    refused(api, not_a_model, 400, "invalid_valuation", "a valuation needs a catalog model")
     who = api.post("/v1/pools/valuations", "operator", {"month": "2026-02", "communities": ["nope"]})
     refused(api, who, 404, "unknown_community", "community 'nope' does not exist")
     bad_month = api.post("/v1/pools/valuations", "operator", {"month": "2026-13"})
@@ -211,7 +211,7 @@ def test_joining_needs_a_confirmed_link_on_the_community_platform(api: Api, setu
         {"platform": "stackexchange", "site": "bicycles.stackexchange.com", "account_id": "42"},
     )
     assert link.status_code == 201, link.text
-    assert api.post(f"/v1/links/{link.json()['id']}/confirm", "platform", {}).status_code == 200
+    assert api.post(f"/v1/links/{link.json()['id']}/confirm", "platform:stackexchange", {}).status_code == 200
     joined = api.client.put(f"/v1/pools/communities/se/members/{eve}", headers=api.headers(key))
     assert joined.status_code == 201 and joined.json()["joined_via"] == f"link:{link.json()['id']}"
     admin = api.client.put(f"/v1/pools/communities/wiki/members/{eve}", headers=api.headers("admin"))
@@ -227,7 +227,7 @@ def test_joining_needs_a_confirmed_link_on_the_community_platform(api: Api, setu
 
 def test_community_with_an_unknown_node(api: Api) -> None:
     put = api.client.put("/v1/pools/communities/x", json={"nodes": ["wikipedai"]}, headers=api.headers("admin"))
-    refused(api, put, 422, "invalid_community", "unknown node 'wikipedai'; did you mean 'wikipedia'")
+    refused(api, put, 400, "invalid_community", "unknown node 'wikipedai'; did you mean 'wikipedia'")
     assert api.client.get("/v1/pools/communities/x", headers=api.headers("admin")).status_code == 404
 
 
@@ -238,6 +238,20 @@ def test_bad_data_use_preferences_are_refused(api: Api, setup: dict[str, Any]) -
         "admin",
         {"kind": "data_use", "title": "t", "preferences": {"rules": [{"agent": "GPTBott", "decision": "deny"}]}},
     )
-    refused(api, response, 422, "invalid_proposal", "did you mean 'GPTBot'")
+    refused(api, response, 400, "invalid_proposal", "did you mean 'GPTBot'")
     assert _state(api) == before
     check_books(api.ledger)
+
+
+@pytest.mark.parametrize("month", ["２０２６-01", "2026-01%0A", "%202026-01", "0000-01", "2026-1", "٢٠٢٦-01"])
+def test_a_month_has_one_spelling_in_funding_and_valuations(api: Api, setup: dict[str, Any], month: str) -> None:
+    """Funding is once per month because its key is built from the month: another spelling of an ended month
+    must be refused, not funded a second time."""
+    funded = api.post("/v1/pools/funding/2026-01", "operator", key=None)
+    assert funded.status_code in (200, 201), funded.text
+    before = _state(api)
+    again = api.post(f"/v1/pools/funding/{month}", "operator", key=None)
+    assert again.status_code == 422 and again.json()["code"] == "invalid_request", again.text
+    valued = api.post("/v1/pools/valuations", "operator", {"month": month})
+    assert valued.status_code == 422 and valued.json()["code"] == "invalid_request", valued.text
+    assert _state(api) == before

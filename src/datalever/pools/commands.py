@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from datalever.commandline import DATABASE_URL, POLICY, errors, open_ledger, policy_or_exit
+from datalever.canonical import CanonicalError, parse_amount, parse_id
+from datalever.commandline import DATABASE_URL, POLICY, errors, open_ledger, parse_month_option, policy_or_exit
 
 if TYPE_CHECKING:
     from datalever.ledger.posting import Idempotency, Ledger
@@ -66,7 +67,9 @@ def _print(body: Any) -> None:
 # ---- valuation ------------------------------------------------------------------------------------
 @valuation_app.command("run")
 def valuation_run(
-    month: str = typer.Option(..., "--month", help="The month the valuation is for, YYYY-MM."),
+    month: str = typer.Option(
+        ..., "--month", parser=parse_month_option, help="The month the valuation is for, YYYY-MM."
+    ),
     method: str | None = typer.Option(None, "--method", help="token_share, leave_one_out or shapley [policy]."),
     model: str | None = typer.Option(None, "--model", help="Catalog model whose training data is valued [policy]."),
     out: Path = typer.Option(Path("valuation"), "--out", help="Directory for valuation-<month>.csv and .png."),
@@ -173,7 +176,9 @@ def show(
 
 @pools_app.command("fund")
 def fund(
-    month: str = typer.Option(..., "--month", help="The ended month to fund, YYYY-MM (once, however often run)."),
+    month: str = typer.Option(
+        ..., "--month", parser=parse_month_option, help="The ended month to fund, YYYY-MM (once, however often run)."
+    ),
     database_url: str | None = DATABASE_URL,
     policy_file: Path | None = POLICY,
 ) -> None:
@@ -233,9 +238,13 @@ def propose(
         projects = []
         for text in project:
             parts = text.rsplit(":", 2)
-            if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit() or int(parts[1]) < 1:
-                raise _fail(f"--project must look like 'title:cost:recipient member id'; got {text!r}")
-            projects.append({"title": parts[0], "cost": int(parts[1]), "recipient_member_id": int(parts[2])})
+            try:
+                if len(parts) != 3:
+                    raise CanonicalError("three parts")
+                cost, recipient = parse_amount(parts[1]), parse_id(parts[2])
+            except CanonicalError:
+                raise _fail(f"--project must look like 'title:cost:recipient member id'; got {text!r}") from None
+            projects.append({"title": parts[0], "cost": cost, "recipient_member_id": recipient})
         body.update(kind="spending", projects=projects, budget=budget)
     if days is not None:
         now = utcnow()

@@ -1,8 +1,8 @@
 """Refusals of the pools part, as ledger errors with a stable code (the class name in snake case).
 
 Each is raised before the operation's transaction commits, so a refused request changes nothing. The web
-layer answers each like its base: `Forbidden` 403, `Unprocessable` 422, `NotFound` 404, `Conflict` 409,
-`BadRequest` 400.
+layer answers each like its base: `Forbidden` 403, `Unprocessable` 400 (content beyond what the schema can
+say, as elsewhere in the API), `NotFound` 404, `Conflict` 409, `BadRequest` 400.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ class Forbidden(LedgerError):
     code: ClassVar[str] = "forbidden"
 
 
-class Unprocessable(LedgerError):
+class Unprocessable(BadRequest):
     """Well-formed JSON whose content the part cannot accept (an unknown node, option, model...)."""
 
     code: ClassVar[str] = "unprocessable"

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from datalever.canonical import CanonicalError, month_parts
 from datalever.economy.grants import month_index
 from datalever.economy.pools import (
     PoolsPolicy,
@@ -61,14 +62,12 @@ FOR, AGAINST = 1, 0
 
 # ---- months ---------------------------------------------------------------------------------------
 def parse_month(text: str) -> int:
-    """Month index of "YYYY-MM" (BadRequest otherwise)."""
+    """Month index of a canonical "YYYY-MM" (ASCII digits only: one spelling per month, since idempotency
+    keys are built from it); BadRequest otherwise."""
     try:
-        year_text, month_text = text.split("-")
-        year, month = int(year_text), int(month_text)
-        if len(year_text) != 4 or len(month_text) != 2 or not 1 <= month <= 12:
-            raise ValueError
-    except ValueError:
-        raise BadRequest(f"month must look like YYYY-MM (e.g. 2026-11); got {text!r}") from None
+        year, month = month_parts(text)
+    except CanonicalError as error:
+        raise BadRequest(str(error)) from None
     return year * 12 + month - 1
 
 

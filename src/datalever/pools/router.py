@@ -14,19 +14,19 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from datalever.canonical import Month
 from datalever.ledger.db import READONLY
 from datalever.ledger.posting import Ledger
 from datalever.pools import operations, storage
 from datalever.pools.valuation import catalog
 from datalever.web.auth import check_member_access, require_roles
-from datalever.web.deps import MAX_ID, IdempotencyKey, MemberPath, get_ledger, idempotency, respond
+from datalever.web.deps import MAX_ID, IdempotencyKey, MemberPath, MonthPath, get_ledger, idempotency, respond
 from datalever.web.keys import Principal, Role
 
 router = APIRouter(prefix="/v1/pools", tags=["pools"])
 
 CommunityPath = Annotated[str, Path(min_length=1, max_length=120, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 ProposalPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A proposal id.")]
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 Credits = Annotated[int, Field(gt=0, le=2**31 - 1)]
 ANY_KEY = (Role.ADMIN, Role.OPERATOR, Role.MEMBER, Role.PLATFORM)
 
@@ -164,7 +164,7 @@ def post_valuation(
 
 @router.get("/valuations")
 def get_valuations(
-    month: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+    month: Month | None = Query(None, description="Only this month's runs (YYYY-MM)."),
     _principal: Principal = Depends(require_roles(*ANY_KEY)),
     ledger: Ledger = Depends(get_ledger),
 ) -> dict[str, Any]:
@@ -187,7 +187,7 @@ def get_valuations(
 
 @router.post("/funding/{month}")
 def fund_month(
-    month: Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    month: MonthPath,
     principal: Principal = Depends(require_roles(Role.ADMIN, Role.OPERATOR)),
     ledger: Ledger = Depends(get_ledger),
 ) -> JSONResponse:

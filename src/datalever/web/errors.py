@@ -26,9 +26,8 @@ STATUS_BY_CODE = {
     "invalid_transfer": 422,
     "rate_limited": 429,
     "overloaded": 503,
-    # Generic codes a part's own errors may inherit (e.g. datalever.pools.errors.Forbidden, Unprocessable).
+    # A generic code a part's own errors may inherit (e.g. datalever.pools.errors.Forbidden).
     "forbidden": 403,
-    "unprocessable": 422,
 }
 """The HTTP status of each ledger error code; the ledger itself knows nothing of HTTP."""
 

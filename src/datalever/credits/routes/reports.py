@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from datalever.canonical import Month
 from datalever.ledger.db import READONLY
 from datalever.ledger.errors import BadRequest
 from datalever.ledger.posting import Ledger
@@ -45,7 +46,7 @@ class SummaryOut(BaseModel):
     )
 
 
-MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="A month, YYYY-MM.")]
+MonthQuery = Annotated[Month | None, Query(description="A month, YYYY-MM (ASCII digits).")]
 SUMMARY_PARAMS = frozenset({"from", "to"})
 
 
