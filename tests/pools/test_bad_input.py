@@ -243,7 +243,10 @@ def test_bad_data_use_preferences_are_refused(api: Api, setup: dict[str, Any]) -
     check_books(api.ledger)
 
 
-@pytest.mark.parametrize("month", ["\uff12\uff10\uff12\uff16-01", "2026-01%0A", "%202026-01", "0000-01", "2026-1", "\u0662\u0660\u0662\u0666-01"])
+@pytest.mark.parametrize(
+    "month",
+    ["\uff12\uff10\uff12\uff16-01", "2026-01%0A", "%202026-01", "0000-01", "2026-1", "\u0662\u0660\u0662\u0666-01"],
+)
 def test_a_month_has_one_spelling_in_funding_and_valuations(api: Api, setup: dict[str, Any], month: str) -> None:
     """Funding is once per month because its key is built from the month: another spelling of an ended month
     must be refused, not funded a second time."""
