@@ -23,6 +23,12 @@ settings.register_profile("datalever", deadline=None)
 settings.load_profile("datalever")
 
 
+@pytest.fixture(autouse=True)
+def _user_data_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run without --database-url use the user data folder: never the real one in tests."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("user-data")))
+
+
 @pytest.fixture
 def default_policy_path() -> Path:
     return DEFAULT_POLICY

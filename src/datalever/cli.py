@@ -13,6 +13,7 @@ app = typer.Typer(
     help="A credit economy for AI use: ledger service, ecosystem simulator and data-flow tools.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,  # help texts show square brackets as written ("[default: built-in]")
 )
 
 

@@ -22,15 +22,34 @@ DATABASE_URL = typer.Option(
     None,
     "--database-url",
     envvar="DATALEVER_DATABASE_URL",
-    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db [default: sqlite:///datalever.db]",
+    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
+    "[default: $DATALEVER_DATABASE_URL, else datalever.db in the user data folder; see docs/operations.md]",
 )
 POLICY = typer.Option(None, "--policy", envvar="DATALEVER_POLICY", help="Credit policy TOML [default: built-in].")
 
 
 def database_url_or_default(database_url: str | None) -> str:
-    from datalever.ledger.db import DEFAULT_DATABASE_URL
+    """The database every command agrees on (`datalever.locations`), printed on stderr when a command starts
+    so nobody writes to a database they did not mean."""
+    from datalever.locations import database_url as resolve
 
-    return database_url or DEFAULT_DATABASE_URL
+    url = resolve(database_url)
+    errors.print(f"database: {display_url(url)}", markup=False, highlight=False, soft_wrap=True)
+    return url
+
+
+def parse_id_option(text: str) -> int | None:
+    """Typer `parser=` for ids: ASCII digits only (`datalever.canonical`), else a usage error."""
+    from datalever import canonical
+
+    return canonical.typer_callback(canonical.parse_id)(text)
+
+
+def parse_month_option(text: str) -> str | None:
+    """Typer `parser=` for months: YYYY-MM in ASCII digits only, else a usage error."""
+    from datalever import canonical
+
+    return canonical.typer_callback(canonical.parse_month)(text)
 
 
 def display_url(url: str) -> str:

@@ -50,7 +50,12 @@ def start(stack: ExitStack, directory: Path, fast: bool) -> Service:
         if credits:
             grant_credits(ledger, Idempotency("seed", f"g{member}", request_hash("g", member)), member, credits, "seed")
     with ledger.engine.begin() as conn:
-        tokens = {role: create_key(conn, role, 1 if role == "member" else None)[1] for role in ROLES}
+        tokens = {
+            role: create_key(
+                conn, role, 1 if role == "member" else None, platform="github" if role == "platform" else None
+            )[1]
+            for role in ROLES
+        }
     return Service(stack.enter_context(TestClient(app)), tokens)
 
 
@@ -132,6 +137,17 @@ def test_fast_path_answers_like_the_route(services: tuple[Service, Service]):
     # A short member is a narrow corner of the random requests (one run in a few reached no 402 at all, on
     # main too): this sequence always reaches it, and a retry of it, through both paths.
     @example([("/v1/members/2/charges", "operator", "k-short", None, "application/json")] * 2)
+    # And one sequence that reaches every other kind of answer, so the coverage check below cannot depend on luck.
+    @example(
+        [
+            ("/v1/members/1/charges", "operator", "k-all", None, "application/json"),  # 201
+            ("/v1/members/1/charges", "none", "k-all-2", None, "application/json"),  # 401
+            ("/v1/members/2/charges", "member", "k-all-3", None, "application/json"),  # 403
+            ("/v1/members/2147483647/charges", "operator", "k-all-4", None, "application/json"),  # 404
+            ("/v1/members/1/charges", "operator", "k-all", b'{"reference": "gw-1"}', "application/json"),  # 409
+            ("/v1/members/1/charges", "operator", "", None, "application/json"),  # 422
+        ]
+    )
     def check(requests: list[tuple[Any, ...]]) -> None:
         for request in requests:
             number = next(serial)

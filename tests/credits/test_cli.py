@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 from typer.testing import CliRunner
 
 from datalever.cli import app
@@ -17,6 +17,7 @@ from datalever.economy import load_policy
 from datalever.ledger.db import make_engine
 from datalever.ledger.members import create_member
 from datalever.ledger.posting import Idempotency, Ledger, request_hash
+from datalever.web.models import API_KEYS
 from tests.support.data import DEFAULT_POLICY
 from tests.support.server import Server, ServerFailed
 
@@ -90,17 +91,42 @@ def test_serve_refuses_an_invalid_policy_naming_the_key(tmp_path: Path, url: str
     assert result.exit_code == 2 and "query.base_price" in result.output
 
 
-def test_serve_on_a_fresh_directory_creates_the_database_and_serves(tmp_path: Path) -> None:
+def test_serve_on_a_fresh_machine_creates_the_database_in_the_user_data_folder(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("DATALEVER_")}
-    with Server(None, workers=1, cwd=tmp_path, env=env) as server:
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    (tmp_path / "work").mkdir()
+    with Server(None, workers=1, cwd=tmp_path / "work", env=env) as server:
         server.start()
         assert httpx.get(f"{server.url}/healthz", timeout=5).json() == {"status": "ok"}
-        assert (tmp_path / "datalever.db").exists()
+        database = tmp_path / "data" / "datalever" / "datalever.db"
+        assert database.exists()
+        assert not (tmp_path / "work" / "datalever.db").exists()  # not relative to the current folder
         server.stop()
         output = server.output()
     token = next(line for line in output.splitlines() if line.startswith("dlk_"))
     assert "created an admin key" in output and token
+    assert f"database: sqlite:///{database}" in " ".join(output.split())  # printed at start
     assert f"on http://127.0.0.1:{server.port} " in output
+
+
+def test_every_command_uses_the_same_default_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`keys create` run from another folder lands in the database `serve` and `db upgrade` use."""
+    monkeypatch.delenv("DATALEVER_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    monkeypatch.chdir(tmp_path / "b")
+    created = runner.invoke(app, ["keys", "create", "--role", "operator"])
+    assert created.exit_code == 0, created.output
+    database = tmp_path / "data" / "datalever" / "datalever.db"
+    assert f"database: sqlite:///{database}" in " ".join(created.output.split())
+    engine = make_engine(f"sqlite:///{database}")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(API_KEYS)).scalar_one() == 1
+    engine.dispose()
+    assert not (tmp_path / "a" / "datalever.db").exists() and not (tmp_path / "b" / "datalever.db").exists()
 
 
 def test_a_server_that_cannot_start_says_why(tmp_path: Path) -> None:

@@ -59,9 +59,10 @@ def test_bad_preferences_are_refused_and_change_nothing(flows_api: Api):
     assert put(api, "/v1/flows/coalitions/bicycles-se/preferences", "platform", PREFS).status_code == 200
     bad = {**PREFS, "rules": [{"agent": "GPTBott", "decision": "deny"}]}
     response = put(api, "/v1/flows/coalitions/bicycles-se/preferences", "platform", bad)
-    assert response.status_code == 422 and "GPTBot" in response.text
+    assert response.status_code == 400 and "GPTBot" in response.text  # a rule the schema cannot express
+    assert response.json()["code"] == "bad_request" and isinstance(response.json()["detail"], str)  # one shape
     mismatch = put(api, "/v1/flows/coalitions/bicycles-se/preferences", "platform", {**PREFS, "coalition": "other"})
-    assert mismatch.status_code == 422
+    assert mismatch.status_code == 400
     nobody = put(api, "/v1/flows/coalitions/nobody/preferences", "platform", {**PREFS, "coalition": "nobody"})
     assert nobody.status_code == 404
     assert put(api, "/v1/flows/coalitions/bicycles-se/preferences", "operator", PREFS).status_code == 403
@@ -85,7 +86,7 @@ def test_report_views_whatifs_and_alignment(flows_api: Api):
     replay = api.post("/v1/flows/whatifs", "platform", body, key="w1")
     assert replay.headers.get("Idempotent-Replayed") == "true" and replay.json()["id"] == first.json()["id"]
     bad = api.post("/v1/flows/whatifs", "platform", {**body, "system": "gpt-9"}, key="w2")
-    assert bad.status_code == 422 and "gpt-9" in bad.text
+    assert bad.status_code == 404 and "gpt-9" in bad.text  # not in the catalog
     month = api.clock.now.strftime("%Y-%m")
     computed = api.client.put(f"/v1/flows/alignment/llama-65b/{month}", headers=api.headers("admin"))
     assert computed.status_code == 200, computed.text
@@ -124,7 +125,7 @@ def test_align_report_from_the_database(flows_api: Api, tmp_path):
     plot = tmp_path / "trend.svg"
     month = api.clock.now.strftime("%Y-%m")
     result = CliRunner().invoke(
-        app, ["align", "report", "--database", url, "--system", "gpt-3-175b", "--json", "--plot", str(plot)]
+        app, ["align", "report", "--database-url", url, "--system", "gpt-3-175b", "--json", "--plot", str(plot)]
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)

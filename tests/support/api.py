@@ -58,13 +58,18 @@ class Api:
 
 @contextmanager
 def make_api(database_url: str, clock: Clock) -> Iterator[Api]:
-    """A running app on `database_url` (keys cached for no time) with an admin, operator and platform key."""
+    """A running app on `database_url` (keys cached for no time) with an admin, operator and platform key.
+
+    Platform keys are scoped: "platform" speaks for GitHub, "platform:<name>" for each other platform."""
     app = create_app(Settings(database_url=database_url, auth_cache_seconds=0), clock=clock)
     ledger: Ledger = app.state.ledger
     tokens = {}
     with ledger.engine.begin() as conn:
-        for role in ("admin", "operator", "platform"):
+        for role in ("admin", "operator"):
             tokens[role] = create_key(conn, role)[1]
+        tokens["platform"] = create_key(conn, "platform", platform="github")[1]
+        for platform in ("stackexchange", "wikipedia"):
+            tokens[f"platform:{platform}"] = create_key(conn, "platform", platform=platform)[1]
     try:
         with TestClient(app) as client:
             yield Api(client, ledger, clock, tokens)

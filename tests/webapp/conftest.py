@@ -24,6 +24,6 @@ def web(tmp_path: Path) -> Iterator[Web]:
     web = Web(app, ledger, clock)
     with ledger.engine.begin() as conn:
         for role in ("admin", "operator", "platform"):
-            web.tokens[role] = create_key(conn, role)[1]
+            web.tokens[role] = create_key(conn, role, platform="stackexchange" if role == "platform" else None)[1]
     yield web
     ledger.engine.dispose()

@@ -44,7 +44,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Web, World,
     web = Web(app, app.state.ledger, clock)
     with web.ledger.engine.begin() as conn:
         for role in ("admin", "operator", "platform"):
-            web.tokens[role] = create_key(conn, role)[1]
+            web.tokens[role] = create_key(conn, role, platform="stackexchange" if role == "platform" else None)[1]
     world = populate(web)
     with serve(app) as url:
         yield web, world, url

@@ -24,7 +24,7 @@ def test_summary_by_source_sign_in_and_directory_on_postgres() -> None:
         web = Web(app, app.state.ledger, clock)
         with web.ledger.engine.begin() as conn:
             for role in ("admin", "operator", "platform"):
-                web.tokens[role] = create_key(conn, role)[1]
+                web.tokens[role] = create_key(conn, role, platform="stackexchange" if role == "platform" else None)[1]
         member = web.new_member(30)
         web.api("POST", f"/v1/members/{member}/charges", role="operator", json={})
         march = web.api("GET", "/v1/summary?from=2026-03&to=2026-03").json()

@@ -17,10 +17,13 @@ from datalever.commandline import (
     database_url_or_default,
     display_url,
     open_ledger,
+    parse_id_option,
+    parse_month_option,
     policy_or_exit,
 )
 
 if TYPE_CHECKING:
+    from datalever.ledger.allowance import AllowanceRun
     from datalever.ledger.posting import Ledger
 
 console = Console()
@@ -30,6 +33,10 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 allowance_app = typer.Typer(help="The monthly allowance.", no_args_is_help=True)
 expiry_app = typer.Typer(help="Expiry of allowance credits.", no_args_is_help=True)
+
+
+_parse_id = parse_id_option
+_parse_month = parse_month_option
 
 
 def _ledger(database_url: str | None, policy: Path | None) -> Ledger:
@@ -54,7 +61,11 @@ def db_upgrade(database_url: str | None = DATABASE_URL) -> None:
 @keys_app.command("create")
 def keys_create(
     role: str = typer.Option(..., "--role", help="admin, operator, member or platform"),
-    member: int | None = typer.Option(None, "--member", help="The member a member key belongs to."),
+    member: int | None = typer.Option(None, "--member", parser=_parse_id, help="The member of a member key."),
+    platform: str | None = typer.Option(
+        None, "--platform", help="The platform a platform key speaks for (required for platform keys)."
+    ),
+    site: str | None = typer.Option(None, "--site", help="Limit a platform key to one site, e.g. stackoverflow.com."),
     label: str | None = typer.Option(None, "--label", help="A note to tell keys apart."),
     database_url: str | None = DATABASE_URL,
 ) -> None:
@@ -68,11 +79,37 @@ def keys_create(
     migrations.upgrade(engine)
     try:
         with engine.begin() as conn:
-            principal, token = create_key(conn, role, member, label)
+            principal, token = create_key(conn, role, member, label, platform=platform, site=site)
     except LedgerError as error:
         raise _fail(error.message, 2) from None
-    console.print(f"created {principal.role.value} key {principal.key_id} (shown once, store it now):")
+    scope = f" for {principal.platform}" + (f" / {principal.site}" if principal.site else "") if platform else ""
+    console.print(f"created {principal.role.value} key {principal.key_id}{scope} (shown once, store it now):")
     print(token)
+
+
+@keys_app.command("scope")
+def keys_scope(
+    key_id: str = typer.Argument(..., help="The platform key's id (the part after dlk_)."),
+    platform: str = typer.Option(..., "--platform", help="stackexchange, github or wikipedia."),
+    site: str | None = typer.Option(None, "--site", help="Limit the key to one site, e.g. stackoverflow.com."),
+    replace: bool = typer.Option(False, "--replace", help="Change the scope of a key that already has one."),
+    database_url: str | None = DATABASE_URL,
+) -> None:
+    """Scope a platform key to one platform (and optionally one site); unscoped platform keys are refused."""
+    from datalever import migrations
+    from datalever.ledger.db import make_engine
+    from datalever.ledger.errors import LedgerError
+    from datalever.web.keys import scope_key
+
+    engine = make_engine(database_url_or_default(database_url))
+    migrations.upgrade(engine)
+    try:
+        with engine.begin() as conn:
+            principal = scope_key(conn, key_id, platform, site, replace=replace)
+    except LedgerError as error:
+        raise _fail(error.message, 2) from None
+    where = f"{principal.platform}" + (f" / {principal.site}" if principal.site else " (every site)")
+    console.print(f"platform key {key_id} now speaks for {where}")
 
 
 @keys_app.command("revoke")
@@ -94,7 +131,7 @@ def keys_revoke(
 
 @allowance_app.command("run")
 def allowance_run(
-    month: str = typer.Option(..., "--month", help="YYYY-MM"),
+    month: str = typer.Option(..., "--month", parser=_parse_month, help="YYYY-MM, ASCII digits."),
     database_url: str | None = DATABASE_URL,
     policy: Path | None = POLICY,
 ) -> None:
@@ -117,8 +154,26 @@ def allowance_run(
         raise _fail(error.message, 2) from None
     console.print(
         f"allowance {result.month}: {result.members_granted} members granted {result.credits_granted} credits; "
-        f"{result.already_granted} already had it"
+        f"{result.already_granted} already had it",
+        highlight=False,
     )
+    if result.members_granted == 0:
+        console.print(_why_nobody(result, total), markup=False, highlight=False)
+
+
+def _why_nobody(result: AllowanceRun, members: int) -> str:
+    """Why a run granted nobody: no members yet, all already granted, or all joined after the month."""
+    if members == 0:
+        return "nobody was granted: there are no members yet (POST /v1/members)"
+    reasons = []
+    if result.already_granted:
+        reasons.append(f"{result.already_granted} already had this month's allowance (it is granted once per month)")
+    if result.not_due:
+        reasons.append(
+            f"{result.not_due} joined after {result.month} and are due nothing for it (a member's allowance starts "
+            "with the month they joined)"
+        )
+    return "nobody was granted: " + "; ".join(reasons) if reasons else "nobody was granted"
 
 
 @expiry_app.command("run")

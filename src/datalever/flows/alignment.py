@@ -8,7 +8,6 @@ day with the pure rules in `datalever.economy.alignment`.
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -18,11 +17,10 @@ from typing import Any
 import numpy as np
 from pydantic import Field, model_validator
 
+from datalever import canonical
 from datalever.documents import StrictModel, load_document
 from datalever.economy import alignment as rules
 from datalever.economy.alignment import AlignmentPolicy
-
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class CoalitionInput(StrictModel):
@@ -94,9 +92,8 @@ def read_inputs(path: str | Path) -> AlignmentInputs:
 
 
 def parse_month(text: str) -> str:
-    if not MONTH.match(text):
-        raise ValueError(f"month must look like YYYY-MM (e.g. 2026-11); got '{text}'")
-    return text
+    """The one spelling of a month (`datalever.canonical.parse_month`): ASCII `YYYY-MM`, nothing around it."""
+    return canonical.parse_month(text)
 
 
 def month_end(month: str) -> date:

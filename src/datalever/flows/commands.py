@@ -17,9 +17,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-flows_app = typer.Typer(help="Where contributors' data flows, what withholding it would do, and data-use preferences.")
-prefs_app = typer.Typer(help="A coalition's data-use preferences, exported as robots.txt, TDMRep or ai.txt.")
-align_app = typer.Typer(help="The plural alignment score: aware, can reason, can act.")
+flows_app = typer.Typer(
+    help="Where contributors' data flows, what withholding it would do, and data-use preferences.",
+    rich_markup_mode=None,
+)
+prefs_app = typer.Typer(
+    help="A coalition's data-use preferences, exported as robots.txt, TDMRep or ai.txt.", rich_markup_mode=None
+)
+align_app = typer.Typer(help="The plural alignment score: aware, can reason, can act.", rich_markup_mode=None)
 flows_app.add_typer(prefs_app, name="prefs")
 
 out = Console()
@@ -90,7 +95,10 @@ def list_catalog(
         out.print_json(json.dumps(rows))
         return
     table = Table(title="Flow catalog: models", title_justify="left")
-    for column in ("id", "name", "operator", "parameters", "training tokens"):
+    models = [node for node in catalog.nodes.values() if node.kind is NodeKind.MODEL]
+    # Ids are what users copy into other commands: never cut or wrapped, whatever the terminal width.
+    table.add_column("id", no_wrap=True, min_width=max((len(node.id) for node in models), default=2))
+    for column in ("name", "operator", "parameters", "training tokens"):
         table.add_column(column)
     for node in catalog.nodes.values():
         if node.kind is NodeKind.MODEL:
@@ -251,9 +259,12 @@ def align_report(
     ),
     database: str | None = typer.Option(
         None,
-        "--database",
+        "--database-url",
         envvar="DATALEVER_DATABASE_URL",
         help="Score the service's stored records instead of a file (and store the monthly scores).",
+    ),
+    database_old: str | None = typer.Option(
+        None, "--database", hidden=True, help="Deprecated spelling of --database-url."
     ),
     system: str = typer.Option(..., "--system", help="The AI system (model id) to score alignment with."),
     month: str | None = typer.Option(None, "--month", help="YYYY-MM: score this month (trend up to it)."),
@@ -263,22 +274,28 @@ def align_report(
 ) -> None:
     """Monthly alignment scores per coalition, and their concentration (Gini, HHI).
 
-    From a file (`--inputs`), or from the service's database (`--database`, or DATALEVER_DATABASE_URL when
-    no file is given): then the monthly scores are also stored, so the API serves the same trend.
+    From a file (`--inputs`), or from the service's database (`--database-url`, or DATALEVER_DATABASE_URL
+    when no file is given): then the monthly scores are also stored, so the API serves the same trend.
     """
     from datalever.economy.policy import load_policy
     from datalever.flows import alignment
 
+    if database_old is not None:
+        err.print("warning: --database is deprecated; use --database-url", markup=False, highlight=False)
+        database = database or database_old
     with clear_errors():
         if inputs is None and database is None:
-            raise ValueError("give --inputs FILE or --database URL (or set DATALEVER_DATABASE_URL)")
+            raise ValueError("give --inputs FILE or --database-url URL (or set DATALEVER_DATABASE_URL)")
         thresholds = load_policy(policy).alignment
         if plot is not None:
             from datalever.flows.plots import check_image_path
 
             check_image_path(plot)
+        if month is not None:
+            alignment.parse_month(month)
         if inputs is not None:
             data = alignment.read_inputs(inputs)
+            _check_system(system, {w.system for w in data.whatifs})
             months = alignment.months_up_to(data, alignment.parse_month(month)) if month else None
             result = alignment.report(data, system, thresholds, months)
         else:
@@ -291,6 +308,15 @@ def align_report(
     _print_alignment(result.as_dict(), month, as_json)
     if plot is not None and not as_json:
         out.print(f"Trend written to {plot}")
+
+
+def _check_system(system: str, in_inputs: set[str]) -> None:
+    """A system is one the catalog names as a model or one the inputs' what-ifs are about."""
+    from datalever.flows.catalog import load_catalog
+
+    known = sorted(set(load_catalog().models()) | in_inputs)
+    if system not in known:
+        raise ValueError(f"unknown system '{system}'; known systems: {', '.join(known)} (see `datalever flows list`)")
 
 
 def _report_from_database(url: str, system: str, month: str | None, thresholds: Any) -> Any:
@@ -307,6 +333,7 @@ def _report_from_database(url: str, system: str, month: str | None, thresholds: 
             raise ValueError(f"{url}: no flows tables; run `datalever db upgrade` first")
         with engine.begin() as conn:
             data = store.alignment_inputs(conn)
+            _check_system(system, {w.system for w in data.whatifs})
             months = alignment.months_up_to(data, alignment.parse_month(month)) if month else None
             result = alignment.report(data, system, thresholds, months)
             store.store_report(conn, result, thresholds, utcnow())

@@ -10,13 +10,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from datalever import canonical
 from datalever.documents import ConfigError
 from datalever.flows import alignment, store
 from datalever.flows.catalog import FlowCatalog, load_catalog
@@ -24,18 +24,22 @@ from datalever.flows.prefs import ai_txt, robots_txt, tdmrep_json, validate_pref
 from datalever.flows.trace import trace
 from datalever.flows.whatif import WhatIfError, what_if
 from datalever.ledger.db import READONLY
-from datalever.ledger.errors import NotFound
+from datalever.ledger.errors import BadRequest, NotFound
 from datalever.ledger.posting import Ledger, Posting
 from datalever.web.auth import check_member_access, require_roles
-from datalever.web.deps import IdempotencyKey, MemberPath, get_ledger, idempotency, respond
+from datalever.web.deps import IdempotencyKey, MemberPath, MonthPath, get_ledger, idempotency, respond
 from datalever.web.keys import Principal, Role
 
 router = APIRouter(prefix="/v1/flows", tags=["flows"])
 
-CoalitionPath = Annotated[str, Path(min_length=1, max_length=120, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
-SystemPath = Annotated[str, Path(min_length=1, max_length=120)]
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-UNPROCESSABLE = 422
+PREFERENCES_BODY = (
+    "A preferences document, as in a preferences file (docs/flows.md): `coalition`, `rules`, `paths`. "
+    "Checked like a file; what breaks a rule the schema cannot express (a rule with two targets, conflicting "
+    "rules, an unknown crawler, a coalition other than the path's) is a 400 naming the problem."
+)
+
+CoalitionPath = Annotated[canonical.Name, Path(description="A coalition id (lowercase slug).")]
+SystemPath = Annotated[canonical.Name, Path(description="A catalog model id, e.g. llama-65b.")]
 ANY_KEY = (Role.ADMIN, Role.OPERATOR, Role.MEMBER, Role.PLATFORM)
 
 _catalog: FlowCatalog | None = None
@@ -49,30 +53,33 @@ def catalog() -> FlowCatalog:
     return _catalog
 
 
+Cost = canonical.int_type("change_cost", 0, 2**31 - 1, text=False)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class CoalitionIn(Strict):
-    name: str | None = Field(None, max_length=200)
-    change_cost: int = Field(ge=0, le=2**31 - 1, description="Credits for a member to change the coalition's flow.")
+    name: canonical.text_type(200, "name") | None = None  # type: ignore[valid-type]
+    change_cost: Cost = Field(description="Credits for a member to change the coalition's flow.")  # type: ignore[valid-type]
 
 
 class CoalitionMemberIn(Strict):
-    change_cost: int | None = Field(None, ge=0, le=2**31 - 1, description="This member's own cost, if it differs.")
+    change_cost: Cost | None = Field(None, description="This member's own cost, if it differs.")  # type: ignore[valid-type]
 
 
 class WhatIfIn(Strict):
-    coalition: str = Field(min_length=1, max_length=120)
-    withheld: str = Field(min_length=1, max_length=120, description="Catalog node whose tokens are withheld.")
-    system: str = Field(min_length=1, max_length=120, description="Catalog model id.")
+    coalition: canonical.Name
+    withheld: canonical.Name = Field(description="Catalog node whose tokens are withheld.")
+    system: canonical.Name = Field(description="Catalog model id.")
 
 
 def _not_found(error: store.StoreError) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, str(error))
 
 
-@router.put("/coalitions/{coalition}")
+@router.put("/coalitions/{coalition}", responses={201: {"description": "Created (200: updated)"}})
 def put_coalition(
     coalition: CoalitionPath,
     body: CoalitionIn,
@@ -87,7 +94,7 @@ def put_coalition(
     return {"id": coalition, "name": body.name, "change_cost": body.change_cost}
 
 
-@router.put("/coalitions/{coalition}/members/{member_id}")
+@router.put("/coalitions/{coalition}/members/{member_id}", responses={201: {"description": "Added (200: updated)"}})
 def put_coalition_member(
     coalition: CoalitionPath,
     member_id: MemberPath,
@@ -119,23 +126,28 @@ def get_preferences(
     return {"version": version, "preferences": prefs.model_dump(mode="json")}
 
 
-@router.put("/coalitions/{coalition}/preferences")
+@router.put(
+    "/coalitions/{coalition}/preferences",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "description": PREFERENCES_BODY}}},
+        }
+    },
+)
 def put_preferences(
     coalition: CoalitionPath,
-    body: dict[str, Any],
+    body: Annotated[dict[str, Any], Body()],
     principal: Principal = Depends(require_roles(Role.ADMIN, Role.PLATFORM)),
     ledger: Ledger = Depends(get_ledger),
 ) -> dict[str, Any]:
     """Store a new version of the preferences (validated like a preferences file; 422 names the problem)."""
     try:
         prefs = validate_preferences(body)
-    except ConfigError as error:
-        raise HTTPException(UNPROCESSABLE, error.problems) from None
+    except ConfigError as error:  # the schema cannot say it (see PREFERENCES_BODY): a rule refusal, 400
+        raise BadRequest("invalid preferences: " + "; ".join(error.problems)) from None
     if prefs.coalition != coalition:
-        raise HTTPException(
-            UNPROCESSABLE,
-            [f"coalition: the body says '{prefs.coalition}' but the path says '{coalition}'"],
-        )
+        raise BadRequest(f"coalition: the body says '{prefs.coalition}' but the path says '{coalition}'")
     try:
         with ledger.engine.begin() as conn:
             version = store.put_preferences(conn, prefs, principal.key_id, ledger.clock())
@@ -172,8 +184,10 @@ def get_ai_txt(coalition: CoalitionPath, ledger: Ledger = Depends(get_ledger)) -
 @router.get("/members/{member_id}/report")
 def get_report(
     member_id: MemberPath,
-    coalition: str = Query(min_length=1, max_length=120),
-    node: str | None = Query(None, description="Catalog node to trace (default: the coalition's id)."),
+    coalition: Annotated[canonical.Name, Query(description="The coalition's id.")],
+    node: Annotated[
+        canonical.Name | None, Query(description="Catalog node to trace (default: the coalition's id).")
+    ] = None,
     principal: Principal = Depends(require_roles(Role.ADMIN, Role.MEMBER)),
     ledger: Ledger = Depends(get_ledger),
 ) -> dict[str, Any]:
@@ -206,8 +220,8 @@ def post_whatif(
     """Compute and store a what-if for a coalition and a system (once per Idempotency-Key)."""
     try:
         result = what_if(catalog(), body.withheld, body.system).as_dict()
-    except (WhatIfError, KeyError) as error:
-        raise HTTPException(UNPROCESSABLE, str(error.args[0] if error.args else error)) from None
+    except (WhatIfError, KeyError) as error:  # a node or model the catalog does not have
+        raise NotFound(str(error.args[0] if error.args else error)) from None
 
     def work(posting: Posting) -> tuple[int, dict[str, Any]]:
         try:
@@ -221,21 +235,14 @@ def post_whatif(
     return respond(ledger.execute(idempotency(principal, key, request, body), "flows_whatif", work))
 
 
-def _month(month: str) -> str:
-    if not MONTH.match(month):
-        raise HTTPException(UNPROCESSABLE, f"month must look like YYYY-MM; got '{month}'")
-    return month
-
-
 @router.put("/alignment/{system}/{month}")
 def compute_alignment(
     system: SystemPath,
-    month: str,
+    month: MonthPath,
     _principal: Principal = Depends(require_roles(Role.ADMIN)),
     ledger: Ledger = Depends(get_ledger),
 ) -> dict[str, Any]:
     """(Re)compute and store a month's alignment scores from the stored records (idempotent)."""
-    _month(month)
     policy = ledger.policy.alignment
     with ledger.engine.begin() as conn:
         inputs = store.alignment_inputs(conn)
@@ -247,11 +254,11 @@ def compute_alignment(
 @router.get("/alignment/{system}")
 def get_alignment(
     system: SystemPath,
-    month: str | None = Query(None, description="YYYY-MM; default: every stored month."),
+    month: Annotated[canonical.Month | None, Query(description="YYYY-MM; default: every stored month.")] = None,
     _principal: Principal = Depends(require_roles(*ANY_KEY)),
     ledger: Ledger = Depends(get_ledger),
 ) -> dict[str, Any]:
     """Stored monthly alignment scores and their concentration across coalitions (the trend)."""
-    months = [_month(month)] if month is not None else None
+    months = [month] if month is not None else None
     with ledger.engine.connect().execution_options(**READONLY) as conn:
         return store.stored_report(conn, system, months).as_dict()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from datalever import canonical
 from datalever.economy import allowance_due, expires_at, month_index
 from datalever.ledger.errors import BadRequest, LedgerError
 from datalever.ledger.models import MEMBERS
 from datalever.ledger.posting import BatchItem, Idempotency, Ledger, Leg, Outcome, Posting, Serializer, request_hash
 from datalever.ledger.values import NO_STATUS, Result, recorded
 
-MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 BATCH = 500
 
 
@@ -27,6 +26,7 @@ class AllowanceRun(Result):
     credits_granted: int
     already_granted: int
     expires_at: datetime | None
+    not_due: int = 0  # members due nothing for the month (they joined after it)
 
     def body(self) -> dict[str, Any]:
         return self.record()
@@ -34,10 +34,11 @@ class AllowanceRun(Result):
 
 def parse_month(month: str, now: datetime, rule_expiry: Callable[[datetime], datetime | None]) -> datetime:
     """First instant of `month` (YYYY-MM); refuses future months and months whose allowance already expired."""
-    match = MONTH_PATTERN.match(month)
-    if match is None:
-        raise BadRequest(f"month must look like YYYY-MM (e.g. 2026-11), got {month!r}")
-    start = datetime(int(match.group(1)), int(match.group(2)), 1, tzinfo=UTC)
+    try:
+        year, number = canonical.month_parts(month)  # one spelling: the idempotency keys are built from it
+    except canonical.CanonicalError as error:
+        raise BadRequest(str(error)) from None
+    start = datetime(year, number, 1, tzinfo=UTC)
     if month_index(start) > month_index(now):
         raise BadRequest(f"month {month} is in the future; the allowance is granted once the month has begun")
     expiry = rule_expiry(start)
@@ -62,7 +63,7 @@ def run_allowance(
     start = parse_month(month, now, lambda moment: expires_at(rules.expires, moment))
     expiry = expires_at(rules.expires, start)
     target = month_index(start)
-    granted = credits = already = 0
+    granted = credits = already = not_due = 0
     last_id = 0
     while True:
         with ledger.engine.connect() as conn:
@@ -80,6 +81,8 @@ def run_allowance(
             due = int(allowance_due(rules, month_index(row.joined_at), target))
             if due > 0:
                 grants.append((due, _grant(ledger, row.id, row.account_id, month, due, expiry)))
+            else:
+                not_due += 1
         for (due, _item), outcome in zip(grants, ledger.execute_batch([item for _, item in grants], now), strict=True):
             if isinstance(outcome, LedgerError):
                 raise outcome
@@ -90,7 +93,7 @@ def run_allowance(
                 credits += due
         if progress is not None:
             progress(len(rows))
-    return AllowanceRun(month, granted, credits, already, expiry)
+    return AllowanceRun(month, granted, credits, already, expiry, not_due)
 
 
 def _grant(

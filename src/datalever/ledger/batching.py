@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
@@ -50,6 +51,9 @@ class Batcher:
         self._queued = threading.BoundedSemaphore(max_queued)
         self._threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
+        # Called once per batch (never per charge) with (size, seconds, queue depth, refused, errors): the
+        # service's metrics. The ledger knows nothing of what it does with them.
+        self.observer: Callable[[int, float, int, int, int], None] | None = None
 
     def _ensure_started(self) -> None:
         """Start the batcher threads on first use (so an app that never charges starts none)."""
@@ -122,12 +126,21 @@ class Batcher:
                 batch.append(slot)
             for _ in batch:
                 self._queued.release()  # taken off the queue: room for as many new charges
+            started = time.perf_counter()
             try:
                 results = self.ledger.execute_batch([item for item, _ in batch])
             except Exception as error:  # a lost database: every waiting request gets the error
                 _deliver_all([deliver for _, deliver in batch], [error] * len(batch))
+                self._observe(len(batch), started, [error] * len(batch))
                 continue
             _deliver_all([deliver for _, deliver in batch], results)
+            self._observe(len(batch), started, results)
+
+    def _observe(self, size: int, started: float, results: Sequence[object]) -> None:
+        if self.observer is not None:
+            refused = sum(1 for result in results if isinstance(result, LedgerError))
+            errors = sum(1 for result in results if isinstance(result, BaseException)) - refused
+            self.observer(size, time.perf_counter() - started, self._queue.qsize(), refused, errors)
 
 
 class _LoopDelivery:

@@ -1,9 +1,10 @@
 """Feedback on a charged query, its spam filter, and the moderation verdict that pays for it.
 
 Spam filter: at most `feedback.daily_cap` submissions per member per UTC day, and the same text (after
-folding case and whitespace) is refused if the member already sent it. A verdict is final: an accepted
-piece pays `feedback_reward(reputation before the verdict)` as a lot from the issuance source, and either
-way the reputation moves by `reputation_after`. Rewards expire per `feedback.expires` (never, by default).
+NFKC, dropping zero-width characters, folding case and whitespace) is refused if the member already sent
+it. A verdict is final: an accepted piece pays `feedback_reward(reputation before the verdict)` as a lot
+from the issuance source, and either way the reputation moves by `reputation_after`. Rewards expire per
+`feedback.expires` (never, by default).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from datalever.canonical import fold_text
 from datalever.economy import expires_at, feedback_reward, reputation_after
 from datalever.ledger.errors import BadRequest, Conflict, NotFound, RateLimited
 from datalever.ledger.models import FEEDBACK, OPERATIONS
@@ -24,8 +26,9 @@ from datalever.ledger.values import Result, recorded
 
 
 def normalise(text: str) -> str:
-    """The text the duplicate check compares: case-folded, whitespace collapsed."""
-    return " ".join(text.split()).casefold()
+    """The text the duplicate check compares: NFKC, zero-width characters dropped, case-folded, whitespace
+    collapsed (`datalever.canonical.fold_text`), so full-width or invisibly padded copies are duplicates."""
+    return fold_text(text)
 
 
 def _day_start(moment: datetime) -> datetime:

@@ -1,8 +1,11 @@
 """How a posting locks the members it spends from: their rows and account rows, in id order.
 
-One fixed order means two transactions never deadlock on members. The lock also reads every locked
-member's spendable lots in the same statement, so a batch costs one read whatever its size. The storage
-backends use one statement each: SQLAlchemy's for SQLite, the psycopg SQL for PostgreSQL.
+One fixed order means two transactions never deadlock on members. The members' spendable lots are read
+by a second statement, after the lock is held: at READ COMMITTED a statement sees the data as of its
+start, so lots read in the locking statement itself would miss a debit committed by the transaction it
+waited for (a stale balance, a lot driven negative). Each statement costs one read whatever the batch's
+size; PostgreSQL's batch sends both in one pipelined round trip. The storage backends use SQLAlchemy's
+statements for SQLite and the same statements compiled to psycopg SQL for PostgreSQL.
 """
 
 from __future__ import annotations
@@ -36,36 +39,43 @@ def _lock(which: ColumnElement[bool]) -> Select[Any]:
     )
 
 
-def _with_lots(lock: Select[Any], *, lateral: bool = False) -> Select[Any]:
-    """The lock, joined with each member's spendable lots.
+def _lots_of(which: ColumnElement[bool], *, lateral: bool = False) -> Select[Any]:
+    """The spendable lots of some members: (lot id, account id, remaining, expires_at) per lot.
 
-    PostgreSQL gets a LATERAL join, one index probe per locked member; as a plain join the planner
-    hashed the whole lots table for a batch of a few members. `OFFSET 0` keeps PostgreSQL from
-    flattening the LATERAL subquery back into that join.
+    PostgreSQL gets a LATERAL join, one index probe per member; as a plain join the planner hashed the
+    whole lots table for a batch of a few members. `OFFSET 0` keeps PostgreSQL from flattening the
+    LATERAL subquery back into that join.
     """
-    locked = lock.cte("locked").prefix_with("MATERIALIZED", dialect="postgresql")
-    spendable = (LOTS.c.account_id == locked.c.account_id) & (LOTS.c.remaining > literal_column("0"))
+    members = select(MEMBERS.c.account_id).where(which)
     if lateral:
+        owners = members.subquery("owners")
         lots = (
-            select(LOTS.c.id.label("lot_id"), LOTS.c.remaining, LOTS.c.expires_at)
-            .where(spendable)
+            select(LOTS.c.id, LOTS.c.account_id, LOTS.c.remaining, LOTS.c.expires_at)
+            .where(LOTS.c.account_id == owners.c.account_id, LOTS.c.remaining > literal_column("0"))
             .offset(literal_column("0"))
-            .lateral("lots")
+            .lateral("spendable")
         )
-        return select(*locked.c, lots.c.lot_id, lots.c.remaining, lots.c.expires_at).select_from(
-            locked.outerjoin(lots, true())
-        )
-    return select(*locked.c, LOTS.c.id.label("lot_id"), LOTS.c.remaining, LOTS.c.expires_at).select_from(
-        locked.outerjoin(LOTS, spendable)
+        return select(*lots.c).select_from(owners.join(lots, true()))
+    return select(LOTS.c.id, LOTS.c.account_id, LOTS.c.remaining, LOTS.c.expires_at).where(
+        LOTS.c.account_id.in_(members), LOTS.c.remaining > literal_column("0")
     )
 
 
-MEMBER_LOCK_WITH_LOTS = _with_lots(_lock(MEMBERS.c.id.in_(bindparam("member_ids", expanding=True))))
-"""Lock members (parameter `member_ids`) and read their state, once per spendable lot (or once, with no lot)."""
+def _pg(statement: Select[Any]) -> str:
+    return str(statement.compile(dialect=psycopg.dialect()))  # type: ignore[no-untyped-call]
 
-MEMBER_LOCK_WITH_LOTS_PG = str(
-    _with_lots(_lock(MEMBERS.c.id == any_(bindparam("member_ids", type_=ARRAY(Integer)))), lateral=True).compile(
-        dialect=psycopg.dialect()  # type: ignore[no-untyped-call]
-    )
-)
-"""`MEMBER_LOCK_WITH_LOTS` as psycopg SQL, for the pipelined batch read (`member_ids` is one array)."""
+
+_GIVEN = MEMBERS.c.id.in_(bindparam("member_ids", expanding=True))
+_GIVEN_PG = MEMBERS.c.id == any_(bindparam("member_ids", type_=ARRAY(Integer)))
+
+MEMBER_LOCK = _lock(_GIVEN)
+"""Lock members (parameter `member_ids`) and read their state (`MEMBER_STATE`), in id order."""
+
+MEMBER_LOTS = _lots_of(_GIVEN)
+"""The spendable lots of members (parameter `member_ids`): run after `MEMBER_LOCK`, never in its statement."""
+
+MEMBER_LOCK_PG = _pg(_lock(_GIVEN_PG))
+"""`MEMBER_LOCK` as psycopg SQL, for the pipelined batch read (`member_ids` is one array)."""
+
+MEMBER_LOTS_PG = _pg(_lots_of(_GIVEN_PG, lateral=True))
+"""`MEMBER_LOTS` as psycopg SQL (`member_ids` is one array)."""

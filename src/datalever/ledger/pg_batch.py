@@ -3,8 +3,10 @@
 A batch of charges is latency-bound on a busy machine: each round trip waits for the server process and
 then for the worker to be scheduled again. With psycopg's pipeline mode the batch needs two:
 
-1. `lock_and_find`: BEGIN, lock the members with their spendable lots (`locks.MEMBER_LOCK_WITH_LOTS_PG`),
-   and find which idempotency keys of the batch are already taken (`STORED`);
+1. `lock_and_find`: BEGIN, lock the members (`locks.MEMBER_LOCK_PG`), read their spendable lots
+   (`locks.MEMBER_LOTS_PG`) and find which idempotency keys of the batch are already taken (`STORED`).
+   The server runs pipelined statements in order, so the lots statement starts, and takes its READ
+   COMMITTED snapshot, only once the locks are held: it sees what the lock holders it waited for wrote;
 2. `write_and_commit`: one statement of data-modifying CTEs that writes everything, then COMMIT.
 
 These are `storage.PostgresStorage`'s statements; it also runs the lock and `STORED` outside a pipeline
@@ -32,7 +34,7 @@ import psycopg
 from sqlalchemy import Column, Connection, Table
 from sqlalchemy.dialects import postgresql
 
-from datalever.ledger.locks import MEMBER_LOCK_WITH_LOTS_PG
+from datalever.ledger.locks import MEMBER_LOCK_PG, MEMBER_LOTS_PG
 from datalever.ledger.models import LOTS, MEMBERS, OPERATIONS, TRANSFERS
 from datalever.ledger.values import Writes
 
@@ -76,23 +78,25 @@ def claims_param(claims: Sequence[tuple[str, str]]) -> dict[str, str]:
 
 def lock_and_find(
     conn: Connection, member_ids: Sequence[int], claims: Sequence[tuple[str, str]]
-) -> tuple[list[tuple[Any, ...]], set[tuple[str, str]]]:
-    """Start the transaction, lock members and read their lots, and find taken keys: one round trip.
+) -> tuple[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]], set[tuple[str, str]]]:
+    """Start the transaction, lock members, then read their lots, and find taken keys: one round trip.
 
-    Returns the lock's rows (member state, then lot id, remaining and expiry; times in UTC) and the
+    Returns the members' state rows and their spendable lots (`storage.Locked`; times in UTC) and the
     (scope, key) pairs of `claims` that are already stored.
     """
     driver = conn.connection.driver_connection
     assert driver is not None
     try:
         with driver.pipeline():
-            locked = driver.execute(MEMBER_LOCK_WITH_LOTS_PG, {"member_ids": sorted(set(member_ids))})
+            params = {"member_ids": sorted(set(member_ids))}
+            locked = driver.execute(MEMBER_LOCK_PG, params)
+            lots = driver.execute(MEMBER_LOTS_PG, params)  # a later statement: a snapshot taken under the locks
             found = driver.execute(STORED, claims_param(claims))
-            rows = locked.fetchall()
+            members, lot_rows = locked.fetchall(), lots.fetchall()
             taken = {(str(row[0]), str(row[1])) for row in found.fetchall()}
     except psycopg.Error as error:
         raise BatchAborted(str(error)) from error
-    return [in_utc(row) for row in rows], taken
+    return ([in_utc(row) for row in members], [in_utc(row) for row in lot_rows]), taken
 
 
 def write_and_commit(conn: Connection, writes: Writes) -> None:

@@ -16,12 +16,16 @@ from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, tup
 from sqlalchemy.dialects import postgresql, sqlite
 
 from datalever.ledger import pg_batch
-from datalever.ledger.locks import MEMBER_LOCK_WITH_LOTS, MEMBER_LOCK_WITH_LOTS_PG
+from datalever.ledger.locks import MEMBER_LOCK, MEMBER_LOCK_PG, MEMBER_LOTS, MEMBER_LOTS_PG
 from datalever.ledger.models import LOTS, MEMBERS, OPERATIONS, TRANSFERS
 from datalever.ledger.values import Writes
 
 Claim = tuple[str, str]
 """An idempotency key with its scope."""
+
+Locked = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+"""What the member lock read: the members' state rows (`locks.MEMBER_STATE`), then their spendable lots
+(lot id, account id, remaining, expires_at), read by a second statement once the locks are held."""
 
 STORED_COLUMNS = ("scope", "key", "id", "request_hash", "status_code", "response")
 """What a lookup of stored operations returns per row (`pg_batch.STORED` selects the same)."""
@@ -48,9 +52,11 @@ class SqlStorage:
         return self._insert_dialect().insert(table).on_conflict_do_nothing(index_elements=list(index_elements))
 
     # ---- reads, inside the caller's transaction -------------------------------------------------
-    def lock_members(self, conn: Connection, member_ids: Sequence[int]) -> list[tuple[Any, ...]]:
-        """Lock members in id order; rows of `locks.MEMBER_LOCK_WITH_LOTS` (state, then one spendable lot)."""
-        return [tuple(row) for row in conn.execute(MEMBER_LOCK_WITH_LOTS, {"member_ids": sorted(set(member_ids))})]
+    def lock_members(self, conn: Connection, member_ids: Sequence[int]) -> Locked:
+        """Lock members in id order, then read their spendable lots (a second statement: see `locks`)."""
+        params = {"member_ids": sorted(set(member_ids))}
+        members = [tuple(row) for row in conn.execute(MEMBER_LOCK, params)]
+        return members, [tuple(row) for row in conn.execute(MEMBER_LOTS, params)]
 
     def stored(self, conn: Connection, claims: Sequence[Claim]) -> dict[Claim, Any]:
         """The stored operations of these keys (`STORED_COLUMNS`), by (scope, key), in one query."""
@@ -64,7 +70,7 @@ class SqlStorage:
 
     def begin_batch(
         self, conn: Connection, member_ids: Sequence[int], claims: Sequence[Claim]
-    ) -> tuple[list[tuple[Any, ...]], set[Claim]]:
+    ) -> tuple[Locked, set[Claim]]:
         """Lock a batch's members with their lots and find which of its keys are taken."""
         return self.lock_members(conn, member_ids), set(self.stored(conn, claims))
 
@@ -132,9 +138,10 @@ class PostgresStorage(SqlStorage):
     def _insert_dialect(self) -> Any:
         return postgresql
 
-    def lock_members(self, conn: Connection, member_ids: Sequence[int]) -> list[tuple[Any, ...]]:
-        rows = conn.exec_driver_sql(MEMBER_LOCK_WITH_LOTS_PG, {"member_ids": sorted(set(member_ids))})
-        return [pg_batch.in_utc(row) for row in rows]
+    def lock_members(self, conn: Connection, member_ids: Sequence[int]) -> Locked:
+        params = {"member_ids": sorted(set(member_ids))}
+        members = [pg_batch.in_utc(row) for row in conn.exec_driver_sql(MEMBER_LOCK_PG, params)]
+        return members, [pg_batch.in_utc(row) for row in conn.exec_driver_sql(MEMBER_LOTS_PG, params)]
 
     def stored(self, conn: Connection, claims: Sequence[Claim]) -> dict[Claim, Any]:
         if not claims:
@@ -145,7 +152,7 @@ class PostgresStorage(SqlStorage):
 
     def begin_batch(
         self, conn: Connection, member_ids: Sequence[int], claims: Sequence[Claim]
-    ) -> tuple[list[tuple[Any, ...]], set[Claim]]:
+    ) -> tuple[Locked, set[Claim]]:
         return pg_batch.lock_and_find(conn, member_ids, claims)
 
     def write(self, conn: Connection, writes: Writes) -> int:

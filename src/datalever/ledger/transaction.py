@@ -62,20 +62,19 @@ class Txn:
         self.lot_deltas = defaultdict(int, deltas)
         del self.transfers[transfers:]
 
-    def take_locked(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Cache members and their spendable lots from rows of the member lock (state, then one lot)."""
-        width = len(MEMBER_STATE)
-        lots = []
-        for row in rows:
+    def take_locked(self, locked: tuple[Sequence[Sequence[Any]], Sequence[tuple[Any, ...]]]) -> None:
+        """Cache members and their spendable lots from what the member lock read (`storage.Locked`)."""
+        members, lots = locked
+        accounts = []
+        for row in members:
+            assert len(row) == len(MEMBER_STATE), "a member lock row is one member's state"
             member_id, account_id = row[0], row[1]
             if member_id not in self.members:
-                self.members[member_id] = MemberState(*row[:width])
+                self.members[member_id] = MemberState(*row)
                 self.locked.add(account_id)
                 self.accounts.remember_member(member_id, account_id)
-            lot_id, remaining, expires_at = row[width:]
-            if lot_id is not None:
-                lots.append((lot_id, account_id, remaining, expires_at))
-        self.add_open_lots([state.account_id for state in self.members.values()], lots)
+            accounts.append(account_id)
+        self.add_open_lots(accounts, list(lots))
 
     def load_lots(self, account_ids: Sequence[int]) -> None:
         """Read the spendable lots of accounts not cached yet (with this transaction's planned changes)."""
@@ -140,7 +139,7 @@ class Posting:
 
     def lock_member(self, member_id: int) -> MemberState:
         """Lock a member (its row and its account row) for the rest of the transaction and read its state
-        (and its spendable lots, in the same statement)."""
+        (and its spendable lots, read by a second statement once the lock is held)."""
         cached = self.txn.members.get(member_id)
         if cached is not None:
             return cached

@@ -72,3 +72,27 @@ def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
     finally:
         if isinstance(url_or_engine, str):
             engine.dispose()
+
+
+def pending(engine: Engine) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the database's revisions, the code's head revisions): equal when no migration is pending.
+
+    For readiness checks: reads one row (`alembic_version`) and the revision files (cached by the caller)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    return tuple(sorted(current)), head_revisions()
+
+
+_HEADS: tuple[str, ...] | None = None
+
+
+def head_revisions() -> tuple[str, ...]:
+    """The head revision(s) of the code's migration history (read once per process)."""
+    global _HEADS
+    if _HEADS is None:
+        from alembic.script import ScriptDirectory
+
+        _HEADS = tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
+    return _HEADS

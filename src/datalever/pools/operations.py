@@ -188,25 +188,12 @@ def join(ledger: Ledger, coalition: str, member_id: int, by_admin: bool, actor: 
     return True, {"coalition": coalition, "member_id": member_id, "joined_via": via}
 
 
-def _lock_member(posting: Posting, member_id: int) -> Any:
-    """Lock the member's row first, then let the ledger lock it again and read its lots.
-
-    Workaround (reported to the lead): the ledger's lock reads the member's lots in the same statement as
-    the row lock, so on PostgreSQL (READ COMMITTED) a transaction that waited for the lock plans against the
-    lots as they were when its statement began, and a concurrent debit then fails the lots CHECK (an
-    IntegrityError, not a refusal). Holding the row lock before that statement starts gives it a fresh
-    snapshot. On SQLite writers are serialised and the extra statement is a plain read.
-    """
-    posting.conn.execute(select(MEMBERS.c.id).where(MEMBERS.c.id == member_id).with_for_update())
-    return posting.lock_member(member_id)
-
-
 # ---- donations ------------------------------------------------------------------------------------
 def donate(ledger: Ledger, idem: Idempotency, coalition: str, member_id: int, amount: int) -> Outcome:
     """Move a member's own credits into a community's pool (expiring credits first, by the spend order)."""
 
     def work(posting: Posting) -> tuple[int, dict[str, Any]]:
-        member = _lock_member(posting, member_id)
+        member = posting.lock_member(member_id)
         pool = _pool(posting.conn, coalition)
         posting.post([Leg(member.account_id, pool, amount, "pool_donation", source=f"donation:{member_id}")])
         return 201, {
@@ -469,7 +456,7 @@ def vote(ledger: Ledger, idem: Idempotency, proposal_id: int, member_id: int, op
     voting = ledger.policy.pools.voting
 
     def work(posting: Posting) -> tuple[int, dict[str, Any]]:
-        member = _lock_member(posting, member_id)  # serialises this member's votes: the cap is counted exactly
+        member = posting.lock_member(member_id)  # serialises this member's votes: the cap is counted exactly
         conn, now = posting.conn, posting.now
         row = storage.proposal(conn, proposal_id, lock="share")
         if row is None:

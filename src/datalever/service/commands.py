@@ -19,6 +19,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes (use several on PostgreSQL)."),
+    log_format: str = typer.Option(
+        "text", "--log-format", envvar="DATALEVER_LOG_FORMAT", help="text or json (one JSON object per line)."
+    ),
 ) -> None:
     """Run the ledger service (OpenAPI at /docs). Creates or upgrades the database first."""
     import uvicorn
@@ -40,16 +43,27 @@ def serve(
     engine.dispose()
     settings = Settings(database_url=url, policy_path=policy, auto_upgrade=False)
     os.environ.update(settings.to_env())
-    console.print(f"serving {display_url(url)} on http://{host}:{port} (API docs at /docs)")
-    uvicorn.run(
-        "datalever.service.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    if log_format not in ("text", "json"):
+        console.print(f"error: --log-format must be text or json, got {log_format!r}", markup=False)
+        raise typer.Exit(2)
+    os.environ["DATALEVER_LOG_FORMAT"] = log_format
+    if workers > 1:  # prometheus-client's multiprocess mode: any worker answers /metrics for all of them
+        import tempfile
+
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="datalever-metrics-"))
+    console.print(f"serving {display_url(url)} on http://{host}:{port} (API docs at /docs)", soft_wrap=True)
+    from datalever.service.supervisor import supervising
+
+    with supervising():
+        uvicorn.run(
+            "datalever.service.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,14 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _check_out(out: Path) -> None:
+    """Refuse an output folder that cannot be one before any work is done (not after a long run)."""
+    if out.exists() and not out.is_dir():
+        _fail(f"--out {out} is an existing file; give a folder (it is created if missing)")
+    if any(parent.exists() and not parent.is_dir() for parent in out.parents):
+        _fail(f"--out {out}: a parent of this folder is a file")
+
+
 def _check_counts(particles: int, seeds: int) -> None:
     from datalever.economy import ConfigError
 
@@ -96,6 +104,7 @@ def register(app: typer.Typer) -> None:
         from datalever.sim.scenario import load_scenario, with_overrides
 
         console = Console()
+        _check_out(out)
         try:
             chosen = with_overrides(load_scenario(scenario), agents=agents, weeks=weeks, seed=seed)
             rules = load_policy(policy)

@@ -21,6 +21,7 @@ import numpy as np
 
 from datalever.economy import credits_to_cents
 from datalever.reports import Panel, Report, Section, Table, small_multiples, write_report
+from datalever.reports.numbers import format_number
 from datalever.sim.engine import METRICS, RunResult
 from datalever.sim.outcomes import summarize
 
@@ -268,7 +269,7 @@ def welfare_bars(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
 def _fmt(value: float) -> str:
     if not math.isfinite(value):
         return "n/a"
-    return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
+    return format_number(value)
 
 
 def _signed(value: float) -> str:

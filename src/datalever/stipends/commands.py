@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.console import Console
 
-from datalever.commandline import DATABASE_URL, POLICY, open_ledger
+from datalever.commandline import DATABASE_URL, POLICY, open_ledger, parse_id_option, parse_month_option
 
 if TYPE_CHECKING:
     from datalever.ledger.posting import Ledger
@@ -24,7 +25,6 @@ stipends_app = typer.Typer(
 
 def _fail(message: str) -> typer.Exit:
     """Print a clear error (as plain text: paths and policy keys may contain brackets) and exit with 2."""
-    from rich.console import Console
     from rich.text import Text
 
     Console(stderr=True).print(Text.assemble(("error: ", "bold red"), message), highlight=False)
@@ -42,7 +42,6 @@ def replay(
     workers: int = typer.Option(1, "--workers", min=1, help="Read dump tables in this many parallel processes."),
 ) -> None:
     """Month by month over a dump's whole history: accounts that would qualify and the credits paid."""
-    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
     from rich.table import Table
 
@@ -58,7 +57,17 @@ def replay(
         files = dump_files(dump)
     except (ConfigError, ImportFormatError) as error:
         raise _fail(str(error)) from None
-    site_name = site or dump.resolve().name
+    if site is None:
+        site_name = dump.resolve().name
+        Console(stderr=True).print(
+            f"warning: no --site given: attribution links use the folder name ({site_name}) as the site's host "
+            "name; give --site, e.g. --site bicycles.meta.stackexchange.com, so the CSV and plot credit the "
+            "right site",
+            markup=False,
+            highlight=False,
+        )
+    else:
+        site_name = _site_or_exit(site)
     total = sum(path.stat().st_size for path in files)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -98,6 +107,19 @@ def replay(
     console.print(f"wrote {monthly}, {accounts} and {figure}")
 
 
+def _site_or_exit(site: str) -> str:
+    from datalever import canonical
+
+    try:
+        return canonical.parse_name(site, "--site", 200)
+    except canonical.CanonicalError as error:
+        raise _fail(str(error)) from None
+
+
+_parse_month = parse_month_option
+_parse_id = parse_id_option
+
+
 def _ledger(database_url: str | None, policy_file: Path | None) -> Ledger:
     from datalever.documents import ConfigError
     from datalever.economy.policy import load_policy
@@ -113,14 +135,18 @@ def _ledger(database_url: str | None, policy_file: Path | None) -> Ledger:
 def import_activity(
     source: Path = typer.Argument(..., help="A Stack Exchange dump directory, or GitHub / MediaWiki JSON file(s)."),
     platform_name: str = typer.Option(..., "--platform", help="stackexchange, github or wikipedia."),
-    site: str | None = typer.Option(None, "--site", help="The platform site, e.g. bicycles.stackexchange.com."),
+    site: str | None = typer.Option(
+        None,
+        "--site",
+        help="The platform site, e.g. bicycles.stackexchange.com (required for Stack Exchange dumps; "
+        "wikipedia: [default: en.wikipedia.org])",
+    ),
     database_url: str | None = DATABASE_URL,
 ) -> None:
     """Store a platform's activity export in the database, in one transaction (all of it, or nothing)."""
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-    from datalever.importers import ImportFormatError, parse_platform, read_source
+    from datalever.importers import ImportFormatError, Platform, parse_platform, read_source
     from datalever.ledger.types import utcnow
     from datalever.stipends.contributions import import_contributions
 
@@ -130,6 +156,19 @@ def import_activity(
         raise _fail(str(error)) from None
     if not source.exists():
         raise _fail(f"{source}: no such file or directory")
+    if site is not None:
+        site = _site_or_exit(site)
+    elif platform is Platform.STACKEXCHANGE:
+        raise _fail(
+            f"give --site: a Stack Exchange dump does not name its site, and importing it under the folder's "
+            f"name ({source.resolve().name}) would store a second copy of a site already imported under its "
+            "real name; e.g. --site bicycles.stackexchange.com"
+        )
+    elif platform is Platform.WIKIPEDIA:
+        site = "en.wikipedia.org"
+        Console(stderr=True).print(
+            "site: en.wikipedia.org (the default; give --site for another wiki)", markup=False, highlight=False
+        )
     ledger = _ledger(database_url, None)
     console = Console()
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
@@ -157,8 +196,10 @@ def import_activity(
 
 @stipends_app.command("run")
 def run(
-    month: str = typer.Option(..., "--month", help="The month to pay, YYYY-MM (it must have ended)."),
-    member: int | None = typer.Option(None, "--member", help="Pay only this member."),
+    month: str = typer.Option(
+        ..., "--month", parser=_parse_month, help="The month to pay, YYYY-MM (it must have ended)."
+    ),
+    member: int | None = typer.Option(None, "--member", parser=_parse_id, help="Pay only this member."),
     out: Path = typer.Option(Path("stipend-reports"), "--out", help="Where to write the month's report."),
     database_url: str | None = DATABASE_URL,
     policy_file: Path | None = POLICY,
@@ -167,7 +208,6 @@ def run(
     import csv
     import json
 
-    from rich.console import Console
     from rich.table import Table
 
     from datalever.ledger.errors import LedgerError

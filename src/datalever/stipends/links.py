@@ -7,6 +7,7 @@ request, confirmation and unlinking is appended to `link_events`, so relinking k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -129,9 +130,15 @@ def request_link(
     return link
 
 
-def confirm_link(conn: Connection, link_id: int, actor: str, now: datetime) -> Link:
-    """The platform vouches that the member owns the account. Refused if another member holds it."""
+def confirm_link(
+    conn: Connection, link_id: int, actor: str, now: datetime, allowed: Callable[[Link], None] | None = None
+) -> Link:
+    """The platform vouches that the member owns the account. Refused if another member holds it.
+
+    `allowed` may refuse (raise) once the link is known, e.g. a platform key scoped to another platform."""
     link = _row(conn, link_id, lock=True)
+    if allowed is not None:
+        allowed(link)
     if link.status == "confirmed":
         raise Conflict(f"link {link_id} is already confirmed")
     if link.status == "unlinked":
@@ -165,11 +172,21 @@ def confirm_link(conn: Connection, link_id: int, actor: str, now: datetime) -> L
     return confirmed
 
 
-def unlink(conn: Connection, link_id: int, actor: str, now: datetime, member_id: int | None = None) -> Link:
-    """End a link (requested or confirmed). With `member_id`, only that member's link may be ended."""
+def unlink(
+    conn: Connection,
+    link_id: int,
+    actor: str,
+    now: datetime,
+    member_id: int | None = None,
+    allowed: Callable[[Link], None] | None = None,
+) -> Link:
+    """End a link (requested or confirmed). With `member_id`, only that member's link may be ended;
+    `allowed` may refuse (raise) once the link is known."""
     link = _row(conn, link_id, lock=True)
     if member_id is not None and link.member_id != member_id:
         raise NotFound(f"link {link_id} does not exist for member {member_id}")
+    if allowed is not None:
+        allowed(link)
     if link.status == "unlinked":
         raise Conflict(f"link {link_id} is already unlinked")
     conn.execute(
@@ -187,19 +204,31 @@ def member_links(conn: Connection, member_id: int) -> list[Link]:
     return [Link(**row._mapping) for row in rows]
 
 
-def link_history(conn: Connection, platform: str, site: str, account_id: str) -> list[dict[str, Any]]:
-    """The audit trail of one platform account: who claimed it, who confirmed, who unlinked, when."""
+def link_history(
+    conn: Connection, platform: str, site: str, account_id: str, viewer: int | None = None
+) -> list[dict[str, Any]]:
+    """The audit trail of one platform account: who claimed it, who confirmed, who unlinked, when.
+
+    With `viewer` (a member id), the trail is shown as that member may see it: other members' events keep
+    their action and time but not their member or link id, and actors are shown by role, never by key id.
+    """
     rows = conn.execute(
         select(LINK_EVENTS)
         .where(LINK_EVENTS.c.platform == platform, LINK_EVENTS.c.site == site, LINK_EVENTS.c.account_id == account_id)
         .order_by(LINK_EVENTS.c.id)
     ).all()
+    if viewer is None:
+        return [
+            {"link_id": row.link_id, "member_id": row.member_id, "action": row.action, "actor": row.actor,
+             "at": row.at.isoformat()}
+            for row in rows
+        ]  # fmt: skip
     return [
         {
-            "link_id": row.link_id,
-            "member_id": row.member_id,
+            "link_id": row.link_id if row.member_id == viewer else None,
+            "member_id": row.member_id if row.member_id == viewer else None,
             "action": row.action,
-            "actor": row.actor,
+            "actor": row.actor.split(":", 1)[0],  # the role (member, platform, admin), never the key id
             "at": row.at.isoformat(),
         }
         for row in rows

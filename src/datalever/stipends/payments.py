@@ -22,7 +22,7 @@ from datalever.economy.grants import expires_at, month_index
 from datalever.economy.stipends import Rule, stipend_due
 from datalever.ledger.errors import BadRequest, UnknownMember
 from datalever.ledger.models import MEMBERS
-from datalever.ledger.posting import Idempotency, Ledger, Leg, Posting, request_hash
+from datalever.ledger.posting import Idempotency, Ledger, Leg, Outcome, Posting, request_hash
 from datalever.stipends.contributions import stored_records
 from datalever.stipends.models import PLATFORM_LINKS, STIPEND_PAYMENTS
 from datalever.stipends.tally import ActivityTally, month_label, parse_month
@@ -210,6 +210,16 @@ def run_month(ledger: Ledger, month_text: str, member_id: int | None = None) -> 
         if result.rules and result.amount > 0:
             _pay(ledger, month, result)
     return MonthReport(month, results)
+
+
+def run_month_once(ledger: Ledger, idem: Idempotency, month_text: str, member_id: int | None = None) -> Outcome:
+    """The run behind an HTTP request: a retry with the same Idempotency-Key returns the first run's report
+    (and runs nothing); the same key with another request is refused (409)."""
+    stored = ledger.find(idem)
+    if stored is not None:
+        return stored
+    report = run_month(ledger, month_text, member_id)
+    return ledger.execute(idem, "stipends.run", lambda _posting: (200, report.body()))
 
 
 def month_report(ledger: Ledger, month_text: str) -> MonthReport:

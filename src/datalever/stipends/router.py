@@ -2,46 +2,78 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from datalever import canonical
 from datalever.importers import Contribution, parse_platform
 from datalever.ledger.errors import BadRequest
 from datalever.ledger.posting import Ledger, Posting
 from datalever.stipends import links, payments
 from datalever.stipends.contributions import store_contributions
-from datalever.web.auth import check_member_access, require_roles
-from datalever.web.deps import IdempotencyKey, MemberPath, get_ledger, idempotency, respond
+from datalever.web.auth import check_member_access, check_platform_scope, require_roles
+from datalever.web.deps import IdempotencyKey, MemberPath, MonthPath, get_ledger, idempotency, respond
 from datalever.web.keys import Principal, Role
 
 router = APIRouter(prefix="/v1", tags=["stipends"])
 
-LinkPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="A link id.")]
-MonthPath = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="A calendar month, YYYY-MM.")]
+LinkPath = Annotated[canonical.IdParam, Path(description="A link id.")]
+PlatformName = Literal["stackexchange", "github", "wikipedia"]
+Site = Annotated[
+    str,
+    BeforeValidator(lambda value: canonical.parse_name(value, "site", 200)),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[a-z0-9][a-z0-9._-]*$"}),
+]
+AccountId = canonical.ref_type(100, "account_id")
+Int32 = canonical.int_type("value", -(2**31), 2**31 - 1, text=False)
+OptionalText = canonical.text_type
 
 
 class LinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    platform: str = Field(description="stackexchange, github or wikipedia.", max_length=40)
-    site: str | None = Field(default=None, max_length=200, description="e.g. stackoverflow.com (default per platform).")
-    account_id: str = Field(min_length=1, max_length=100, description="The account's id on the platform.")
+    platform: PlatformName = Field(description="stackexchange, github or wikipedia.")
+    site: Site | None = Field(default=None, description="e.g. stackoverflow.com (default per platform), lowercase.")
+    account_id: AccountId = Field(description="The account's id on the platform.")  # type: ignore[valid-type]
+
+
+class ContributionIn(Contribution):
+    """A contribution reported over HTTP: the importers' record with bounds for every field (32-bit numbers,
+    as stored; text without NUL, within its column), so bad input is a 422, never a database error."""
+
+    site: Site
+    user_id: AccountId  # type: ignore[valid-type]
+    source_id: canonical.ref_type(100, "source_id")  # type: ignore[valid-type]
+    user_name: OptionalText(200, "user_name") | None = None  # type: ignore[valid-type]
+    score: Int32 | None = None  # type: ignore[valid-type]
+    namespace: Int32 | None = None  # type: ignore[valid-type]
+    size_change: Int32 | None = None  # type: ignore[valid-type]
+    repository: OptionalText(200, "repository") | None = None  # type: ignore[valid-type]
+    repository_owner: OptionalText(100, "repository_owner") | None = None  # type: ignore[valid-type]
+    parent_id: OptionalText(100, "parent_id") | None = None  # type: ignore[valid-type]
+    detail: OptionalText(4000, "detail") | None = None  # type: ignore[valid-type]
+    url: OptionalText(2000, "url") | None = None  # type: ignore[valid-type]
 
 
 class ContributionsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    contributions: list[Contribution] = Field(min_length=1, max_length=5000)
+    contributions: list[ContributionIn] = Field(min_length=1, max_length=5000)
 
 
 class RunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    member_id: int | None = Field(default=None, ge=1, description="Pay only this member (default: everyone).")
+    member_id: canonical.Id | None = Field(default=None, description="Pay only this member (default: everyone).")
 
 
 def _actor(principal: Principal) -> str:
     return f"{principal.role.value}:{principal.key_id}"
+
+
+def _in_scope(principal: Principal, link: links.Link) -> None:
+    """A platform key may confirm or end only links of its own platform (and site)."""
+    check_platform_scope(principal, link.platform, link.site)
 
 
 @router.post("/members/{member_id}/links", status_code=201)
@@ -77,10 +109,16 @@ def list_links(
     check_member_access(principal, member_id)
     with ledger.engine.connect().execution_options(readonly=True) as conn:
         found = links.member_links(conn, member_id)
+        full = principal.role is Role.ADMIN  # others see only this member's own events, and roles, not key ids
         return {
             "member_id": member_id,
             "links": [
-                {**link.body(), "history": links.link_history(conn, link.platform, link.site, link.account_id)}
+                {
+                    **link.body(),
+                    "history": links.link_history(
+                        conn, link.platform, link.site, link.account_id, viewer=None if full else member_id
+                    ),
+                }
                 for link in found
             ],
         }
@@ -97,7 +135,10 @@ def confirm_link(
     """The platform vouches that the member owns the account (one member per platform account)."""
 
     def work(posting: Posting) -> tuple[int, dict[str, Any]]:
-        return 200, links.confirm_link(posting.conn, link_id, _actor(principal), posting.now).body()
+        confirmed = links.confirm_link(
+            posting.conn, link_id, _actor(principal), posting.now, allowed=lambda link: _in_scope(principal, link)
+        )
+        return 200, confirmed.body()
 
     return respond(ledger.execute(idempotency(principal, key, request, None), "link.confirm", work))
 
@@ -114,14 +155,22 @@ def unlink(
     own = principal.member_id if principal.role is Role.MEMBER else None
 
     def work(posting: Posting) -> tuple[int, dict[str, Any]]:
-        return 200, links.unlink(posting.conn, link_id, _actor(principal), posting.now, member_id=own).body()
+        ended = links.unlink(
+            posting.conn,
+            link_id,
+            _actor(principal),
+            posting.now,
+            member_id=own,
+            allowed=lambda link: _in_scope(principal, link),
+        )
+        return 200, ended.body()
 
     return respond(ledger.execute(idempotency(principal, key, request, None), "link.unlink", work))
 
 
 @router.post("/platforms/{platform}/contributions", status_code=201)
 def report_contributions(
-    platform: str,
+    platform: Annotated[PlatformName, Path(description="stackexchange, github or wikipedia.")],
     body: ContributionsIn,
     request: Request,
     key: IdempotencyKey,
@@ -129,10 +178,11 @@ def report_contributions(
     ledger: Ledger = Depends(get_ledger),
 ) -> JSONResponse:
     """A platform reports normalized contributions; all are stored in one transaction, duplicates skipped."""
-    try:
-        which = parse_platform(platform)
-    except ValueError as error:
-        raise BadRequest(str(error)) from None
+    which = parse_platform(platform)
+    check_platform_scope(principal, which.value)
+    if principal.site is not None:
+        for contribution in body.contributions:
+            check_platform_scope(principal, which.value, contribution.site)
     wrong = [c.source_id for c in body.contributions if c.platform is not which]
     if wrong:
         raise BadRequest(f"contributions {', '.join(wrong[:3])} are not {which.value} contributions")
@@ -149,14 +199,17 @@ def report_contributions(
 @router.post("/stipends/{month}/run")
 def run_stipends(
     month: MonthPath,
+    request: Request,
     key: IdempotencyKey,
     body: RunIn | None = None,
     principal: Principal = Depends(require_roles(Role.ADMIN)),
     ledger: Ledger = Depends(get_ledger),
-) -> dict[str, Any]:
-    """Pay the stipend for an ended month. Each member-month is paid once, however often this runs."""
-    report = payments.run_month(ledger, month, body.member_id if body else None)
-    return report.body()
+) -> JSONResponse:
+    """Pay the stipend for an ended month. Each member-month is paid once, however often this runs; a retry
+    with the same Idempotency-Key returns the first run's report."""
+    body = body or RunIn()
+    idem = idempotency(principal, key, request, body)
+    return respond(payments.run_month_once(ledger, idem, month, body.member_id))
 
 
 @router.get("/stipends/{month}")

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from datalever import canonical
 from datalever.economy import stipends as rules
 from datalever.economy.grants import month_index
 from datalever.economy.stipends import Rule, StipendCriteria
@@ -49,13 +50,7 @@ def month_label(index: int) -> str:
 
 def parse_month(text: str) -> int:
     """Month index for "YYYY-MM", or a clear error."""
-    try:
-        year_text, month_text = text.split("-")
-        year, month = int(year_text), int(month_text)
-    except ValueError:
-        raise ValueError(f"month must look like YYYY-MM, got {text!r}") from None
-    if not (1 <= month <= 12 and 1 <= year <= 9999 and len(year_text) == 4 and len(month_text) == 2):
-        raise ValueError(f"month must look like YYYY-MM, got {text!r}")
+    year, month = canonical.month_parts(text)  # ASCII YYYY-MM only (a CanonicalError is a ValueError)
     return year * 12 + month - 1
 
 

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from datalever.ledger.db import READONLY
 from datalever.ledger.posting import Ledger
 from datalever.web.keys import Principal, Role, authenticate
+from datalever.web.ratelimit import RateLimiter, retry_after_header
 
 _MISS = object()
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer dlk_...`")
@@ -95,6 +96,8 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
         request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
     ) -> Principal:
         principal = await authenticate_request(request, credentials)
+        if principal.role in RATE_LIMITED_ROLES:
+            limit_rate(request, principal)
         if principal.role not in allowed:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"a {principal.role.value} key may not do this (allowed: {names})"
@@ -102,6 +105,45 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     return dependency
+
+
+RATE_LIMITED_ROLES = frozenset({Role.MEMBER, Role.PLATFORM})
+
+
+def limit_rate(request: Request, principal: Principal) -> None:
+    """429 with Retry-After when this member or platform key is over its rate (`datalever.web.ratelimit`).
+
+    Operator and admin keys are never limited here: the AI gateway's charges must not pay for it."""
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is None:
+        return
+    wait = limiter.check(principal.key_id)
+    if wait > 0:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many requests for this key: at most {limiter.limit.rate} per {limiter.limit.period_seconds:g} s "
+            f"(bursts of {limiter.limit.burst}); retry in {retry_after_header(wait)} s",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
+
+
+def check_platform_scope(principal: Principal, platform: str, site: str | None = None) -> None:
+    """A platform key acts only for its own platform (and site, if scoped to one and `site` is given: every
+    item must then be checked); other roles pass.
+
+    Platform keys from before scopes (migration 0007_key_scopes) are refused until an admin scopes them."""
+    if principal.role is not Role.PLATFORM:
+        return
+    if principal.platform is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"platform key {principal.key_id} is not scoped to a platform; an admin must run "
+            f"`datalever keys scope {principal.key_id} --platform NAME [--site SITE]`",
+        )
+    if principal.platform != platform:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key speaks for {principal.platform}, not for {platform}")
+    if principal.site is not None and site is not None and site != principal.site:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key speaks for the site {principal.site}, not for {site}")
 
 
 def check_member_access(principal: Principal, member_id: int) -> None:

@@ -8,27 +8,29 @@ from fastapi import Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from datalever import canonical
 from datalever.ledger.posting import Idempotency, Ledger, Outcome, Reply, request_hash
 from datalever.ledger.values import Result
 from datalever.web.keys import Principal
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"  # printable ASCII, no spaces
-IDEMPOTENCY_KEY_MAX = 200
-MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
+IDEMPOTENCY_KEY_PATTERN = canonical.IDEMPOTENCY_KEY_PATTERN  # printable ASCII, no spaces, 1-200
+IDEMPOTENCY_KEY_MAX = canonical.MAX_IDEMPOTENCY_KEY
+MAX_ID = canonical.MAX_ID  # ids are 32-bit integer columns
 
 IdempotencyKey = Annotated[
-    str,
+    canonical.IdempotencyKeyValue,
     Header(
         alias=IDEMPOTENCY_HEADER,
-        min_length=1,
-        max_length=IDEMPOTENCY_KEY_MAX,
-        pattern=IDEMPOTENCY_KEY_PATTERN,
         description="Required on every POST. A retry with the same key and body returns the first response.",
     ),
 ]
 
-MemberPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A member id.")]
+# Path and query values are parsed by `datalever.canonical`: one ASCII spelling each ("12", never "012",
+# "+12", " 12" or "12.0"), so a request, its idempotency fingerprint and the fast path agree.
+MemberPath = Annotated[canonical.IdParam, Path(description="A member id.")]
+IdPath = Annotated[canonical.IdParam, Path(description="An id.")]
+MonthPath = Annotated[canonical.Month, Path(description="A calendar month, YYYY-MM (ASCII digits).")]
 
 
 async def get_ledger(request: Request) -> Ledger:

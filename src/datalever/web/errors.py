@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,6 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from datalever.ledger.errors import InsufficientCredits, LedgerError, Overloaded
 
@@ -28,6 +31,29 @@ STATUS_BY_CODE = {
     "unprocessable": 422,
 }
 """The HTTP status of each ledger error code; the ledger itself knows nothing of HTTP."""
+
+LOG = logging.getLogger("datalever.web")
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "request_too_large",
+    422: "invalid_request",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ()) - {"HEAD"}
+    return sorted(methods)
 
 
 def status_of(error: LedgerError) -> int:
@@ -61,9 +87,21 @@ def install(app: FastAPI, fallback_url: str) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
-        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
-        body = {"detail": error.detail, "code": code.get(error.status_code, f"http_{error.status_code}")}
-        return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+        detail = error.detail if isinstance(error.detail, str) else "; ".join(map(str, error.detail))
+        body = {"detail": detail, "code": HTTP_CODES.get(error.status_code, f"http_{error.status_code}")}
+        headers = error.headers
+        if error.status_code == 405:  # every method of the path, not only those of the first route matched
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(_request))}
+        return JSONResponse(body, status_code=error.status_code, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        """A bug, never bad input: logged with the route, method and traceback, but without the exception's
+        message or the request (either may carry request content); the client gets the one error shape."""
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        LOG.error("unexpected %s on %s %s\n%s", type(error).__name__, request.method, route, frames)
+        return JSONResponse({"detail": "internal error; it was logged", "code": "internal_error"}, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

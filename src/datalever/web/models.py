@@ -24,6 +24,10 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(20))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     label: Mapped[str | None] = mapped_column(String(200))
+    # A platform key's scope (migration 0007_key_scopes): the platform it speaks for and, optionally, one
+    # site. NULL on a platform key means "not scoped yet": such a key is refused until an admin scopes it.
+    platform: Mapped[str | None] = mapped_column(String(20))
+    site: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

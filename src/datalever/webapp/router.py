@@ -804,7 +804,16 @@ def api_levers(
     return {"count": len(found), "levers": [item.body() for item in found]}
 
 
-@api.get("/levers/export", response_model=None)
+@api.get(
+    "/levers/export",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The directory",
+            "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def api_levers_export(request: Request, format: Annotated[str, Query(pattern="^(json|csv)$")] = "json") -> Response:
     """Every approved entry, as a JSON or CSV file to download (evidence as 'title <url>' joined by ' | ')."""
     with _read(request) as conn:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from datalever import canonical
 from datalever.ledger.allowance import run_allowance_once
 from datalever.ledger.posting import Ledger
 from datalever.web.auth import require_roles
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/v1/allowance", tags=["allowance"])
 
 class AllowanceRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"], description="YYYY-MM")
+    month: canonical.Month = Field(description="YYYY-MM in ASCII digits; the month's allowance is granted once.")
 
 
 class AllowanceRunOut(BaseModel):
@@ -25,6 +26,7 @@ class AllowanceRunOut(BaseModel):
     members_granted: int
     credits_granted: int
     already_granted: int = Field(description="Members who had already received this month's allowance.")
+    not_due: int = Field(default=0, description="Members due nothing for the month (they joined after it).")
     expires_at: str | None
 
 

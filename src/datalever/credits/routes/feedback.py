@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from datalever import canonical
 from datalever.ledger.feedback import record_verdict, submit_feedback
 from datalever.ledger.posting import Ledger
 from datalever.web.auth import check_member_access, require_roles
@@ -21,7 +22,9 @@ router = APIRouter(prefix="/v1", tags=["feedback"])
 class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query_id: uuid.UUID = Field(description="The `query_id` a charge returned.")
-    text: str = Field(min_length=1, max_length=4000)
+    text: canonical.text_type(4000, "text") = Field(  # type: ignore[valid-type]
+        description="At most 4,000 characters, no NUL."
+    )
 
 
 class FeedbackOut(BaseModel):
@@ -69,7 +72,7 @@ def post_feedback(
 
 @router.post("/feedback/{feedback_id}/verdict", response_model=VerdictOut)
 def post_verdict(
-    feedback_id: Annotated[int, Path(ge=1, le=2**62)],
+    feedback_id: Annotated[canonical.BigIdParam, Path(description="A feedback id.")],
     body: VerdictIn,
     request: Request,
     key: IdempotencyKey,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from datalever import canonical
 from datalever.economy import Expiry
 from datalever.ledger.grants import grant_credits
 from datalever.ledger.posting import Ledger
@@ -18,7 +19,9 @@ router = APIRouter(prefix="/v1/members", tags=["grants"])
 
 class GrantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    amount: int = Field(gt=0, le=10**12, strict=True, description="Whole credits, > 0.")
+    amount: canonical.int_type("amount", 1, 10**12, text=False) = Field(  # type: ignore[valid-type]
+        description="Whole credits, 1 to 10^12."
+    )
     source: str = Field(default="grant", pattern=r"^[a-z0-9][a-z0-9_.:-]{0,39}$", description="Label of the lot.")
     expires: Expiry = Expiry.NEVER
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from datalever import canonical
 from datalever.ledger.db import READONLY
 from datalever.ledger.errors import UnknownMember
 from datalever.ledger.members import create_member, member_body
@@ -23,7 +24,9 @@ router = APIRouter(prefix="/v1/members", tags=["members"])
 
 class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    external_ref: str | None = Field(default=None, min_length=1, max_length=200, description="Your own id for them.")
+    external_ref: canonical.ref_type(200, "external_ref") | None = Field(  # type: ignore[valid-type]
+        default=None, description="Your own id for them: no control characters or surrounding space (stored in NFC)."
+    )
 
 
 class MemberOut(BaseModel):
@@ -117,9 +120,9 @@ def get_balance(
 @router.get("/{member_id}/history", response_model=HistoryOut)
 def get_history(
     member_id: MemberPath,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[canonical.LimitParam, Query()] = 100,
     before: Annotated[
-        int | None, Query(ge=1, le=2**62, description="Only transfers with a smaller id (paging).")
+        canonical.BigIdParam | None, Query(description="Only transfers with a smaller id (paging).")
     ] = None,
     principal: Principal = Depends(require_roles(Role.ADMIN, Role.OPERATOR, Role.MEMBER)),
     ledger: Ledger = Depends(get_ledger),
