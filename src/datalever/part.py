@@ -30,6 +30,9 @@ class Part:
     * `migrations`: the folder of the part's Alembic revision files (one linear history across parts).
     * `router`: builds the part's APIRouter; the service mounts routers in registry order.
     * `commands`: adds the part's commands to the top-level Typer app; the CLI calls them in registry order.
+    * `web_views`: builds the objects the part offers another part's pages, by their `app.state` name (e.g.
+      pools gives `{"pools_view": ...}`, the web app's `PoolsView`); the service sets each on `app.state`, so
+      the page's part never imports the part that implements it and works without it.
     """
 
     name: str
@@ -37,6 +40,7 @@ class Part:
     migrations: Path | None = None
     router: Callable[[], APIRouter] | None = None
     commands: Callable[[typer.Typer], None] | None = None
+    web_views: Callable[[], dict[str, object]] | None = None
 
     def __post_init__(self) -> None:
         assert self.name.isidentifier(), f"a part's name is a Python identifier, not {self.name!r}"

@@ -434,7 +434,11 @@ class _FakePools:
     def proposals(self, conn: object, community: str) -> list[object]:
         from datalever.webapp.pools_view import Proposal
 
-        return [Proposal(7, f"Deny GPTBot {SCRIPT}", "data_use", "open", None, [("yes", 40), ("no", 9)], None)]
+        return [
+            Proposal(
+                7, f"Deny GPTBot {SCRIPT}", "data_use", "open", None, [("yes", 40), ("no", 9)], None, ["yes", "no"]
+            )
+        ]
 
 
 def test_community_pages_render_pools_from_the_interface(web: Web) -> None:
@@ -443,6 +447,7 @@ def test_community_pages_render_pools_from_the_interface(web: Web) -> None:
     web.api("PUT", f"/v1/flows/coalitions/stack-overflow/members/{member}", json={})
     client = web.browser()
     web.sign_in(client, "member", member)
+    del web.app.state.pools_view  # a service without the pools part
     assert "not yet available" in client.get("/communities/stack-overflow").text
     web.app.state.pools_view = _FakePools()
     page = client.get("/communities/stack-overflow").text
@@ -459,6 +464,7 @@ def test_a_member_votes_once_per_form(web: Web) -> None:
     client = web.browser()
     token = web.sign_in(client, "member", member)
     path = "/communities/stack-overflow/proposals/7/vote"
+    del web.app.state.pools_view  # without the pools part: no votes
     assert (
         client.post(path, data={"csrf_token": token, "option": "yes", "votes": "2", "nonce": "n" * 20}).status_code
         == 404
@@ -491,3 +497,55 @@ def test_community_alignment_over_time_is_charted(web: Web) -> None:
     web.sign_in(client, "member", member)
     page = client.get("/communities/stack-overflow").text
     assert 'data-chart="Alignment score with llama-7b"' in page and page.count("<circle") == 2
+
+
+def test_the_pools_part_shows_its_real_pool_votes_and_published_tally(web: Web) -> None:
+    from tests.webapp.pools_data import COMMUNITY, funded_pool, tally
+
+    pool = funded_pool(web, credits=10)
+    assert pool.funded > 0
+    client = web.browser()
+    token = web.sign_in(client, "member", pool.member)
+    page = client.get(f"/communities/{COMMUNITY}").text
+    assert f"Pool balance: <strong>{pool.funded:,}</strong>" in page and "pool_funding" in page
+    assert "Allow the questions" in page and "Totals are published when voting closes." in page
+    assert "for: " not in page  # no running count while the vote is open
+    path = f"/communities/{COMMUNITY}/proposals/{pool.proposal}/vote"
+
+    def form(**changes: str) -> dict[str, str]:
+        nonce = re.search(r'name="nonce" value="([^"]+)"', client.get(f"/communities/{COMMUNITY}").text)
+        assert nonce is not None
+        return {"csrf_token": token, "option": "for", "votes": "3", "nonce": nonce.group(1), **changes}
+
+    first = form()
+    for _ in range(2):  # a resubmitted form votes once
+        response = client.post(path, data=first)
+        assert response.status_code == 303 and "you+now+hold+3" in response.headers["location"].replace("%20", "+")
+    page = client.get(f"/communities/{COMMUNITY}").text
+    assert (
+        f"Pool balance: <strong>{pool.funded + 9:,}</strong>" in page
+    )  # 3 quadratic votes cost 9 credits, paid to the pool
+
+    # Refusals carry the pools part's errors and change nothing.
+    unknown = client.post(path, data=form(option="maybe"))
+    assert unknown.status_code == 422 and "has no option" in unknown.text
+    broke = client.post(path, data=form(votes="1"))  # a 4th vote costs 16 - 9 = 7; 1 credit left
+    assert broke.status_code == 402
+    capped = client.post(path, data=form(votes="8"))  # 11 votes pass the cap of 10
+    assert capped.status_code == 409 and "cap" in capped.text
+    missing = client.post(f"/communities/{COMMUNITY}/proposals/999/vote", data=form())
+    assert missing.status_code == 404 and "proposal 999 does not exist" in missing.text
+    outsider = web.new_member(credits=5)
+    other = web.browser()
+    other_token = web.sign_in(other, "member", outsider)
+    refused = other.post(path, data={**form(), "csrf_token": other_token})
+    assert refused.status_code == 403
+    assert f"Pool balance: <strong>{pool.funded + 9:,}</strong>" in client.get(f"/communities/{COMMUNITY}").text
+
+    published = tally(web, pool.proposal)
+    assert published["status"] == "adopted"
+    page = client.get(f"/communities/{COMMUNITY}").text
+    assert "for: 3 votes" in page and "against: 0 votes" in page and "outcome: adopted" in page
+    assert 'name="nonce"' not in page  # closed: no vote form
+    mine = client.get("/me/communities").text
+    assert "for: 3 votes" in mine and f"{pool.funded + 9:,}" in mine

@@ -1,4 +1,4 @@
-"""The pools part's declaration: tables, migrations, routes and commands."""
+"""The pools part's declaration: tables, migrations, routes, commands and the web app's `PoolsView`."""
 
 from __future__ import annotations
 
@@ -32,10 +32,17 @@ def _commands(app: typer.Typer) -> None:
     register(app)
 
 
+def _web_views() -> dict[str, object]:
+    from datalever.pools.web_view import PoolsWebView
+
+    return {"pools_view": PoolsWebView()}
+
+
 PART = Part(
     name="pools",
     metadata=_metadata,
     migrations=Path(__file__).parent / "migrations",
     router=_router,
     commands=_commands,
+    web_views=_web_views,
 )

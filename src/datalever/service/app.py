@@ -84,6 +84,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     for part in PARTS:
         if part.router is not None:
             app.include_router(part.router())
+        for name, view in (part.web_views() if part.web_views is not None else {}).items():
+            assert not hasattr(app.state, name), f"{part.name}: app.state.{name} is already set"
+            setattr(app.state, name, view)
     contract.install(app)
     return app
 

@@ -1,12 +1,13 @@
 """What the community pages need from the pools part, as a small interface the pools part implements.
 
-The web app never imports the pools part: the service puts an implementation on `app.state.pools_view`
-when it assembles the app. Without one, the pool, valuation and proposal sections say "not yet available".
+The web app never imports the pools part: a part that implements it names it in its `Part.web_views`
+(`{"pools_view": ...}`), and the service puts it on `app.state.pools_view` when it assembles the app.
+Without one, the pool, valuation and proposal sections say "not yet available".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -44,8 +45,9 @@ class Proposal:
     kind: str  # data_use | pool_spending
     status: str  # open | adopted | rejected | funded ...
     closes_at: datetime | None
-    tally: list[tuple[str, int]]  # (option, votes), published totals only
+    tally: list[tuple[str, int]]  # (option, votes), published totals only (empty until the tally)
     outcome: str | None
+    options: list[str] = field(default_factory=list)  # what the vote form offers while the proposal is open
 
 
 class PoolsView(Protocol):
