@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from datalever.economy import Policy
     from datalever.ledger.posting import Ledger
 
@@ -72,10 +74,29 @@ def policy_or_exit(policy: Path | None) -> Policy:
 
 def open_ledger(database_url: str | None, policy: Policy) -> Ledger:
     """A ledger on the database, created or upgraded to the latest schema first."""
-    from datalever import migrations
     from datalever.ledger.db import make_engine
     from datalever.ledger.posting import Ledger
 
     engine = make_engine(database_url_or_default(database_url))
-    migrations.upgrade(engine)
+    upgrade_or_exit(engine)
     return Ledger(engine, policy)
+
+
+def upgrade_or_exit(url_or_engine: str | Engine) -> None:
+    """Upgrade the schema, or print why not as one message and exit status 2 (e.g. a database stamped by
+    another version of datalever, whose revision this one does not know), never a traceback."""
+    from alembic.util import CommandError
+
+    from datalever import migrations
+
+    try:
+        migrations.upgrade(url_or_engine)
+    except CommandError as error:
+        heads = ", ".join(migrations.head_revisions())
+        errors.print(
+            f"cannot upgrade the database: {error} (this version's migrations end at {heads}; "
+            "was the database made by another version?)",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(2) from None

@@ -20,6 +20,7 @@ from datalever.commandline import (
     parse_id_option,
     parse_month_option,
     policy_or_exit,
+    upgrade_or_exit,
 )
 
 if TYPE_CHECKING:
@@ -51,10 +52,9 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @db_app.command("upgrade")
 def db_upgrade(database_url: str | None = DATABASE_URL) -> None:
     """Create or upgrade the schema to the latest revision (every part's migrations)."""
-    from datalever import migrations
 
     url = database_url_or_default(database_url)
-    migrations.upgrade(url)
+    upgrade_or_exit(url)
     console.print(f"database at {display_url(url)} is up to date")
 
 
@@ -70,13 +70,12 @@ def keys_create(
     database_url: str | None = DATABASE_URL,
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
-    from datalever import migrations
     from datalever.ledger.db import make_engine
     from datalever.ledger.errors import LedgerError
     from datalever.web.keys import create_key
 
     engine = make_engine(database_url_or_default(database_url))
-    migrations.upgrade(engine)
+    upgrade_or_exit(engine)
     try:
         with engine.begin() as conn:
             principal, token = create_key(conn, role, member, label, platform=platform, site=site)
@@ -96,13 +95,12 @@ def keys_scope(
     database_url: str | None = DATABASE_URL,
 ) -> None:
     """Scope a platform key to one platform (and optionally one site); unscoped platform keys are refused."""
-    from datalever import migrations
     from datalever.ledger.db import make_engine
     from datalever.ledger.errors import LedgerError
     from datalever.web.keys import scope_key
 
     engine = make_engine(database_url_or_default(database_url))
-    migrations.upgrade(engine)
+    upgrade_or_exit(engine)
     try:
         with engine.begin() as conn:
             principal = scope_key(conn, key_id, platform, site, replace=replace)

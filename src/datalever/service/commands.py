@@ -8,7 +8,14 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from datalever.commandline import DATABASE_URL, POLICY, database_url_or_default, display_url, policy_or_exit
+from datalever.commandline import (
+    DATABASE_URL,
+    POLICY,
+    database_url_or_default,
+    display_url,
+    policy_or_exit,
+    upgrade_or_exit,
+)
 
 console = Console()
 
@@ -26,7 +33,6 @@ def serve(
     """Run the ledger service (OpenAPI at /docs). Creates or upgrades the database first."""
     import uvicorn
 
-    from datalever import migrations
     from datalever.ledger.db import make_engine
     from datalever.service.settings import Settings
     from datalever.web.keys import count_keys, create_key
@@ -34,7 +40,7 @@ def serve(
     policy_or_exit(policy)
     url = database_url_or_default(database_url)
     engine = make_engine(url)
-    migrations.upgrade(engine)
+    upgrade_or_exit(engine)
     with engine.begin() as conn:
         if count_keys(conn) == 0:
             _principal, token = create_key(conn, "admin", label="bootstrap")

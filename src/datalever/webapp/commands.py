@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from datalever.commandline import DATABASE_URL, database_url_or_default, errors
+from datalever.commandline import DATABASE_URL, database_url_or_default, errors, upgrade_or_exit
 
 web_app = typer.Typer(name="web", help="The web app: sign-in codes.", no_args_is_help=True)
 
@@ -19,7 +19,6 @@ def signin_code(
     database_url: str | None = DATABASE_URL,
 ) -> None:
     """Print a one-time sign-in code (valid 15 minutes) and its link path."""
-    from datalever import migrations
     from datalever.ledger.db import make_engine
     from datalever.ledger.errors import LedgerError
     from datalever.ledger.types import utcnow
@@ -27,7 +26,7 @@ def signin_code(
 
     engine = make_engine(database_url_or_default(database_url))
     try:
-        migrations.upgrade(engine)
+        upgrade_or_exit(engine)
         with engine.begin() as conn:
             code, expires = create_code(conn, role, member, "cli", utcnow())
     except LedgerError as error:
